@@ -1,0 +1,3 @@
+from mbpipe.cli import main
+
+raise SystemExit(main())

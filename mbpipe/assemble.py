@@ -1,0 +1,85 @@
+"""Assembling fragment results into the many-body result with QCManyBody's own analysis."""
+
+from __future__ import annotations
+
+from qcmanybody.utils import labeler
+
+from mbpipe import layout
+from mbpipe.labels import decode_label
+from mbpipe.plan import Plan, manybody_computer
+
+PROPERTIES = ("energy", "gradient", "hessian")
+
+
+def load_fragment_results(plan: Plan, upto: int | None = None) -> dict:
+    """QCManyBody label -> AtomicResult for the plan's calculations (through level *upto*)."""
+    from qcelemental.models.v2 import AtomicResult
+
+    results = {}
+    for level in plan.level_numbers:
+        if upto is not None and level > upto:
+            continue
+        for label in plan.labels(level):
+            path = layout.path(layout.FRAGMENT_RESULT, name=plan.name, level=level, label=label)
+            results[decode_label(label)] = AtomicResult.model_validate_json(path.read_text())
+    return results
+
+
+def analyze(mbin, fragment_results: dict):
+    """The ManyBodyResult of *mbin* from its fragments' AtomicResults, exactly as QCManyBody's sequential
+    ManyBodyComputer forms it once its own calculations are done."""
+    computer = manybody_computer(mbin)
+    needed = required_labels(computer.qcmb_core)
+    missing = sorted(needed - fragment_results.keys())
+    if missing:
+        raise KeyError(f"{len(missing)} fragment results are missing for the analysis, e.g. {missing[:3]}")
+    component_properties = {label: _properties(fragment_results[label]) for label in needed}
+    analyzed = computer.qcmb_core.analyze(component_properties)
+    analyzed["nbody_number"] = len(component_properties)
+    return computer.get_results(
+        external_results=analyzed, component_results={label: fragment_results[label] for label in needed}
+    )
+
+
+def required_labels(core) -> set[str]:
+    """QCManyBody labels of every calculation *core* (a ManyBodyCore) analyzes."""
+    return {
+        labeler(mc, real, basis)
+        for mc, compute_dict in core.compute_map.items()
+        for calculations in compute_dict["all"].values()
+        for real, basis in calculations
+    }
+
+
+def through_level(mbin, level: int):
+    """*mbin* truncated to the many-body expansion through *level* bodies; *mbin* itself when *level*
+    reaches its highest level.  Every calculation the truncated expansion needs is in the full plan."""
+    computer = manybody_computer(mbin)
+    if level >= computer.max_nbody:
+        return mbin
+    model_chemistry_of_level = {}
+    for mc, nbodies in computer.qcmb_core.nbodies_per_mc_level.items():
+        for nb in nbodies:
+            if nb != "supersystem" and nb <= level:
+                model_chemistry_of_level[nb] = mc
+    # QCManyBody's `levels` names the highest n-body level of each model chemistry
+    levels = {max(nb for nb, m in model_chemistry_of_level.items() if m == mc): mc for mc in set(model_chemistry_of_level.values())}
+    keywords = mbin.specification.keywords.model_copy(
+        update={"max_nbody": level, "levels": dict(sorted(levels.items())), "supersystem_ie_only": False}
+    )
+    specification = mbin.specification.model_copy(
+        update={
+            "keywords": keywords,
+            "specification": {mc: s for mc, s in mbin.specification.specification.items() if mc in levels.values()},
+        }
+    )
+    return type(mbin)(**{**mbin.model_dump(exclude={"specification"}), "specification": specification.model_dump()})
+
+
+def _properties(result) -> dict:
+    values = {}
+    for prop in PROPERTIES:
+        value = getattr(result.properties, f"return_{prop}", None)
+        if value is not None:
+            values[prop] = value
+    return values

@@ -1,0 +1,140 @@
+"""The ``mbpipe`` command: ``mbpipe run`` for people, the other subcommands for the workflow's rules."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from mbpipe.config import WORKFLOW_DIR
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mbpipe", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser(
+        "run",
+        help="run the workflow on a config, results under the current directory",
+        description="Run the installed workflow. Options after CONFIG that mbpipe does not know go to Snakemake.",
+    )
+    run.add_argument("config", type=Path)
+    run.set_defaults(handler=_run)
+
+    fragment = commands.add_parser("fragment", help="(rule) run one fragment calculation")
+    fragment.add_argument("input", type=Path)
+    fragment.add_argument("result", type=Path)
+    fragment.add_argument("--ncores", type=int, default=1)
+    fragment.add_argument("--memory-mb", type=float, default=2000)
+    fragment.set_defaults(handler=_fragment)
+
+    gate = commands.add_parser("gate", help="(rule) check a level's fragment results and write its gate")
+    gate.add_argument("name")
+    gate.add_argument("level", type=int)
+    gate.add_argument("output", type=Path)
+    gate.set_defaults(handler=_gate)
+
+    level = commands.add_parser("level", help="(rule) the many-body result through one n-body level")
+    level.add_argument("name")
+    level.add_argument("level", type=int)
+    level.add_argument("output", type=Path)
+    level.set_defaults(handler=_level)
+
+    assemble = commands.add_parser("assemble", help="(rule) the many-body result and its summary table")
+    assemble.add_argument("name")
+    assemble.add_argument("manybody", type=Path)
+    assemble.add_argument("summary", type=Path)
+    assemble.set_defaults(handler=_assemble)
+
+    verify = commands.add_parser("verify", help="(rule) compare with QCManyBody's sequential computer")
+    verify.add_argument("name")
+    verify.add_argument("manybody", type=Path)
+    verify.add_argument("output", type=Path)
+    verify.add_argument("--sequential", type=Path, required=True, help="where to keep the sequential result")
+    verify.add_argument("--tolerance", type=float, required=True)
+    verify.set_defaults(handler=_verify)
+
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "run":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args.handler(args, extra) or 0
+
+
+def _run(args, snakemake_args: list[str]) -> int:
+    from mbpipe.config import load_config
+
+    load_config(args.config)  # a bad config is reported here, before Snakemake starts
+    command = [
+        sys.executable, "-m", "snakemake",
+        "--snakefile", str(WORKFLOW_DIR / "Snakefile"),
+        "--configfile", str(args.config.resolve()),
+        "--directory", os.getcwd(),
+        *snakemake_args,
+    ]  # fmt: skip
+    return subprocess.call(command)
+
+
+def _fragment(args, _):
+    from mbpipe.fragment import run_fragment
+
+    return 0 if run_fragment(args.input, args.result, args.ncores, args.memory_mb) else 1
+
+
+def _gate(args, _):
+    from mbpipe.gate import write_gate
+    from mbpipe.plan import load_plan
+
+    write_gate(args.name, args.level, load_plan(args.name).labels(args.level), args.output)
+
+
+def _level(args, _):
+    from mbpipe.assemble import analyze, load_fragment_results, through_level
+    from mbpipe.jsonio import write_model_atomic
+    from mbpipe.plan import load_plan
+
+    plan = load_plan(args.name)
+    mbin = through_level(_manybody_input(args.name), args.level)
+    result = analyze(mbin, load_fragment_results(plan, upto=args.level))
+    print(result.stdout)
+    write_model_atomic(args.output, result)
+
+
+def _assemble(args, _):
+    from mbpipe.assemble import analyze, load_fragment_results
+    from mbpipe.jsonio import write_model_atomic, write_text_atomic
+    from mbpipe.plan import load_plan
+    from mbpipe.summary import energy_table, format_table
+
+    result = analyze(_manybody_input(args.name), load_fragment_results(load_plan(args.name)))
+    table = energy_table(result)
+    print(result.stdout)
+    print(format_table(table))
+    write_model_atomic(args.manybody, result)
+    write_text_atomic(args.summary, table.to_csv(index=False))
+
+
+def _verify(args, _):
+    from qcmanybody.models.v2 import ManyBodyResult
+
+    from mbpipe.jsonio import write_json_atomic, write_model_atomic
+    from mbpipe.verify import compare, format_comparison, sequential_result
+
+    pipeline = ManyBodyResult.model_validate_json(args.manybody.read_text())
+    sequential = sequential_result(_manybody_input(args.name))
+    write_model_atomic(args.sequential, sequential)
+    comparison = compare(pipeline, sequential, args.tolerance)
+    print(format_comparison(comparison))
+    if not comparison["passed"]:
+        print(f"{args.manybody} differs from QCManyBody's sequential result; see the table above", file=sys.stderr)
+        return 1
+    write_json_atomic(args.output, comparison)
+
+
+def _manybody_input(name: str):
+    from qcmanybody.models.v2 import ManyBodyInput
+
+    from mbpipe import layout
+
+    return ManyBodyInput.model_validate_json(layout.path(layout.MANYBODY_INPUT, name=name).read_text())

@@ -1,0 +1,52 @@
+"""Reading and writing the pipeline's JSON files, each one whole or not at all."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write *text* to *path* through a temporary file in the same folder and a rename.
+
+    A reader (or a rerun after a crash) sees either the old file, no file, or the whole new one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json_atomic(path: str | os.PathLike, data: Any) -> None:
+    write_text_atomic(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+
+def write_model_atomic(path: str | os.PathLike, model) -> None:
+    """Write a pydantic (QCSchema) model as JSON, whole or not at all."""
+    write_text_atomic(path, model.model_dump_json(indent=1) + "\n")
+
+
+def write_text_if_changed(path: str | os.PathLike, text: str) -> bool:
+    """Write *text* only when the file's content differs, so its modification time (which
+    Snakemake compares) moves only when the content does. Returns whether it wrote."""
+    path = Path(path)
+    if path.exists() and path.read_text() == text:
+        return False
+    write_text_atomic(path, text)
+    return True
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    with open(path) as handle:
+        return json.load(handle)

@@ -1,0 +1,41 @@
+"""Tables of a many-body result: one row per BSSE treatment and n-body level."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+from qcelemental import constants
+
+HARTREE_TO_KCAL_MOL = constants.conversion_factor("hartree", "kcal/mol")
+_THROUGH = re.compile(r"^(?P<bsse>cp|nocp|vmfc)_corrected_(?P<kind>total|interaction)_energy_through_(?P<n>\d+)_body$")
+_CONTRIBUTION = re.compile(r"^(?P<bsse>cp|nocp|vmfc)_corrected_(?P<n>\d+)_body_contribution_to_energy$")
+
+
+def energy_table(manybody_result) -> pd.DataFrame:
+    """Total energy, interaction energy and n-body contribution through each level, per BSSE treatment,
+    in hartree and kcal/mol.  Quantities QCManyBody did not form (e.g. CP totals without monomers in
+    their own basis) are left empty."""
+    rows: dict[tuple[str, int], dict[str, float]] = {}
+    for name, value in manybody_result.properties.model_dump().items():
+        if value is None:
+            continue
+        if match := _THROUGH.match(name):
+            column = f"{match['kind']}_energy"
+        elif match := _CONTRIBUTION.match(name):
+            column = "contribution"
+        else:
+            continue
+        rows.setdefault((match["bsse"], int(match["n"])), {})[column] = float(value)
+
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index = pd.MultiIndex.from_tuples(table.index, names=["bsse_type", "nbody"])
+    table = table.reindex(columns=["total_energy", "interaction_energy", "contribution"]).sort_index()
+    for column in list(table.columns):
+        table[f"{column}_kcal_mol"] = table[column] * HARTREE_TO_KCAL_MOL
+        table = table.rename(columns={column: f"{column}_hartree"})
+    return table.reset_index()
+
+
+def format_table(table: pd.DataFrame) -> str:
+    return table.to_string(index=False, float_format=lambda x: f"{x:.10f}")

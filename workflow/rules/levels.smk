@@ -1,0 +1,10 @@
+rule level_result:
+    input:
+        gate=f"{RESULTS}/gates/n{{level}}.json",
+        manybody_input=f"{RESULTS}/input.json",
+    output:
+        f"{RESULTS}/levels/n{{level}}.json",
+    log:
+        f"{LOGS}/levels/n{{level}}.log",
+    shell:
+        "{MBPIPE} level {NAME} {wildcards.level} {output} > {log} 2>&1"
