@@ -63,7 +63,10 @@ def through_level(mbin, level: int):
             if nb != "supersystem" and nb <= level:
                 model_chemistry_of_level[nb] = mc
     # QCManyBody's `levels` names the highest n-body level of each model chemistry
-    levels = {max(nb for nb, m in model_chemistry_of_level.items() if m == mc): mc for mc in set(model_chemistry_of_level.values())}
+    highest = {}
+    for nb, mc in model_chemistry_of_level.items():
+        highest[mc] = max(nb, highest.get(mc, 0))
+    levels = {nb: mc for mc, nb in highest.items()}
     keywords = mbin.specification.keywords.model_copy(
         update={"max_nbody": level, "levels": dict(sorted(levels.items())), "supersystem_ie_only": False}
     )

@@ -118,11 +118,14 @@ def _assemble(args, _):
 def _verify(args, _):
     from qcmanybody.models.v2 import ManyBodyResult
 
+    from mbpipe.assemble import load_fragment_results
     from mbpipe.jsonio import write_json_atomic, write_model_atomic
-    from mbpipe.verify import compare, format_comparison, sequential_result
+    from mbpipe.plan import load_plan
+    from mbpipe.verify import compare, format_comparison, fragment_task_settings, sequential_result
 
     pipeline = ManyBodyResult.model_validate_json(args.manybody.read_text())
-    sequential = sequential_result(_manybody_input(args.name))
+    ncores, memory_mb = fragment_task_settings(load_fragment_results(load_plan(args.name)))
+    sequential = sequential_result(_manybody_input(args.name), ncores, memory_mb)
     write_model_atomic(args.sequential, sequential)
     comparison = compare(pipeline, sequential, args.tolerance)
     print(format_comparison(comparison))

@@ -9,7 +9,7 @@ import hashlib
 import socket
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from mbpipe.jsonio import write_model_atomic, write_text_atomic
@@ -35,7 +35,7 @@ def run_fragment(input_path: str | Path, result_path: str | Path, ncores: int = 
     text = Path(input_path).read_text()
     atomic_input = AtomicInput.model_validate_json(text)
     program = atomic_input.specification.program
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     t0 = time.perf_counter()
     result = qcengine.compute(
         atomic_input,
@@ -47,7 +47,7 @@ def run_fragment(input_path: str | Path, result_path: str | Path, ncores: int = 
         "input_sha256": input_digest(text),
         "host": socket.gethostname(),
         "started": started.isoformat(),
-        "finished": datetime.now(timezone.utc).isoformat(),
+        "finished": datetime.now(UTC).isoformat(),
         "wall_time_s": time.perf_counter() - t0,
         "ncores": ncores,
         "memory_mb": memory_mb,

@@ -3,15 +3,40 @@
 from __future__ import annotations
 
 import math
+import os
+from collections import Counter
 
 import numpy as np
 
 
-def sequential_result(mbin):
-    """Run every calculation of *mbin* in turn with QCManyBody's own ManyBodyComputer (v2)."""
+def sequential_result(mbin, ncores: int, memory_mb: float):
+    """Run every calculation of *mbin* in turn with QCManyBody's own ManyBodyComputer (v2).
+
+    The programs get the cores and memory the fragment jobs had: NWChem picks its integral and SCF
+    algorithms by available memory, which moves the last printed digit (1e-12 Eh) of an energy.
+    """
     from qcmanybody.v2 import ManyBodyComputer
 
-    return ManyBodyComputer.from_manybodyinput(mbin)
+    # QCEngine reads QCENGINE_* variables as task settings; ManyBodyComputer passes none of its own.
+    saved = {key: os.environ.get(key) for key in ("QCENGINE_NCORES", "QCENGINE_MEMORY")}
+    os.environ["QCENGINE_NCORES"] = str(ncores)
+    os.environ["QCENGINE_MEMORY"] = str(memory_mb / 1024)
+    try:
+        return ManyBodyComputer.from_manybodyinput(mbin)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def fragment_task_settings(fragment_results: dict) -> tuple[int, float]:
+    """The (cores, memory in MB) the fragment jobs ran with; the most common, should they differ."""
+    settings = Counter(
+        (r.extras["mbpipe"]["ncores"], r.extras["mbpipe"]["memory_mb"]) for r in fragment_results.values()
+    )
+    return settings.most_common(1)[0][0]
 
 
 def compare(pipeline, sequential, tolerance: float) -> dict:
@@ -41,7 +66,8 @@ def _max_abs_difference(a, b) -> float | None:
         return math.inf
     if isinstance(a, str) or isinstance(b, str):
         return None if a == b else math.inf
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    # QCSchema JSON stores arrays flat; a result read from a file and one in memory differ in shape only
+    a, b = np.ravel(np.asarray(a, dtype=float)), np.ravel(np.asarray(b, dtype=float))
     if a.shape != b.shape:
         return math.inf
     return float(np.max(np.abs(a - b))) if a.size else 0.0
@@ -53,5 +79,8 @@ def format_comparison(comparison: dict) -> str:
         flag = "" if delta <= comparison["tolerance"] else "  <-- exceeds tolerance"
         lines.append(f"{name:<70} {delta:12.3e}{flag}")
     verdict = "PASSED" if comparison["passed"] else "FAILED"
-    lines.append(f"verification {verdict}: largest |delta| {comparison['max_abs_difference']:.3e}, tolerance {comparison['tolerance']:.1e}")
+    lines.append(
+        f"verification {verdict}: largest |delta| {comparison['max_abs_difference']:.3e}, "
+        f"tolerance {comparison['tolerance']:.1e}"
+    )
     return "\n".join(lines)
