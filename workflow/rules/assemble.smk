@@ -7,5 +7,7 @@ rule assemble:
         summary=f"{RESULTS}/summary.csv",
     log:
         f"{LOGS}/assemble.log",
+    params:
+        name=NAME,
     shell:
-        "{MBPIPE} assemble {NAME} {output.manybody} {output.summary} > {log} 2>&1"
+        "{MBPIPE} assemble {params.name} {output.manybody} {output.summary} > {log} 2>&1"

@@ -21,7 +21,10 @@ config.update(_validated)
 
 NAME = config["name"]
 PLAN = ensure_plan(config)
-MBPIPE = f'"{sys.executable}" -m mbpipe'
+# QCEngine's NWChem harness writes the basis block in set order, which follows Python's string hash;
+# NWChem's last printed digit (1e-12 Eh) depends on that order. A fixed seed makes the fragment jobs
+# and the sequential baseline write identical input decks.
+MBPIPE = f'PYTHONHASHSEED=0 "{sys.executable}" -m mbpipe'
 RESULTS = layout.RESULTS.format(name=NAME)
 LOGS = layout.LOGS.format(name=NAME)
 

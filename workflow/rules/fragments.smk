@@ -20,5 +20,7 @@ rule gate:
         f"{RESULTS}/gates/n{{level}}.json",
     log:
         f"{LOGS}/gates/n{{level}}.log",
+    params:
+        name=NAME,
     shell:
-        "{MBPIPE} gate {NAME} {wildcards.level} {output} > {log} 2>&1"
+        "{MBPIPE} gate {params.name} {wildcards.level} {output} > {log} 2>&1"

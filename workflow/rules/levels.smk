@@ -6,5 +6,7 @@ rule level_result:
         f"{RESULTS}/levels/n{{level}}.json",
     log:
         f"{LOGS}/levels/n{{level}}.log",
+    params:
+        name=NAME,
     shell:
-        "{MBPIPE} level {NAME} {wildcards.level} {output} > {log} 2>&1"
+        "{MBPIPE} level {params.name} {wildcards.level} {output} > {log} 2>&1"

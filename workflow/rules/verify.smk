@@ -8,7 +8,8 @@ rule verify:
     log:
         f"{LOGS}/verify.log",
     params:
+        name=NAME,
         tolerance=config["tolerance"],
     shell:
-        "{MBPIPE} verify {NAME} {input.manybody} {output.verification}"
+        "{MBPIPE} verify {params.name} {input.manybody} {output.verification}"
         " --sequential {output.sequential} --tolerance {params.tolerance} > {log} 2>&1"
