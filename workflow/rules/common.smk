@@ -1,8 +1,10 @@
 import sys
 from pathlib import Path
 
-# The checkout's library, also when the workflow runs with --directory elsewhere.
-sys.path.insert(0, str(Path(workflow.basedir).parent))
+# The checkout's library, also when the workflow runs with --directory elsewhere; the jobs get the
+# same one through PYTHONPATH.
+CHECKOUT = Path(workflow.basedir).parent
+sys.path.insert(0, str(CHECKOUT))
 
 from mbpipe import layout
 from mbpipe.config import validated
@@ -24,7 +26,9 @@ PLAN = ensure_plan(config)
 # QCEngine's NWChem harness writes the basis block in set order, which follows Python's string hash;
 # NWChem's last printed digit (1e-12 Eh) depends on that order. A fixed seed makes the fragment jobs
 # and the sequential baseline write identical input decks.
-MBPIPE = f'PYTHONHASHSEED=0 "{sys.executable}" -m mbpipe'
+MBPIPE = (
+    f'PYTHONHASHSEED=0 PYTHONPATH="{CHECKOUT}${{PYTHONPATH:+:$PYTHONPATH}}" "{sys.executable}" -m mbpipe'
+)
 RESULTS = layout.RESULTS.format(name=NAME)
 LOGS = layout.LOGS.format(name=NAME)
 
