@@ -55,18 +55,21 @@ def through_level(mbin, level: int):
     """*mbin* truncated to the many-body expansion through *level* bodies; *mbin* itself when *level*
     reaches its highest level.  Every calculation the truncated expansion needs is in the full plan."""
     computer = manybody_computer(mbin)
-    if level >= computer.max_nbody:
+    core = computer.qcmb_core
+    highest = core.nfragments if core.has_supersystem else computer.max_nbody
+    if level >= highest:
         return mbin
+    level = min(level, computer.max_nbody)
     model_chemistry_of_level = {}
-    for mc, nbodies in computer.qcmb_core.nbodies_per_mc_level.items():
+    for mc, nbodies in core.nbodies_per_mc_level.items():
         for nb in nbodies:
             if nb != "supersystem" and nb <= level:
                 model_chemistry_of_level[nb] = mc
     # QCManyBody's `levels` names the highest n-body level of each model chemistry
-    highest = {}
+    top_level_of = {}
     for nb, mc in model_chemistry_of_level.items():
-        highest[mc] = max(nb, highest.get(mc, 0))
-    levels = {nb: mc for mc, nb in highest.items()}
+        top_level_of[mc] = max(nb, top_level_of.get(mc, 0))
+    levels = {nb: mc for mc, nb in top_level_of.items()}
     keywords = mbin.specification.keywords.model_copy(
         update={"max_nbody": level, "levels": dict(sorted(levels.items())), "supersystem_ie_only": False}
     )
