@@ -196,3 +196,19 @@ def test_runs_from_any_directory_with_paths_relative_to_the_config(tmp_path):
     results = workdir / "results" / "dimer-energy"
     assert (results / "manybody.json").exists()
     assert not (results / "verification.json").exists()  # verify: off
+
+
+def test_a_manybody_input_file_instead_of_the_keywords(tmp_path):
+    """`input:` names a QCSchema v2 ManyBodyInput; the run computes exactly that input."""
+    from mbpipe.config import load_config, manybody_input
+
+    data = manybody_input(load_config(CONFIG_DIR / "examples" / "hessian-dimer.yaml")).model_dump(mode="json")
+    data["specification"]["driver"] = "energy"
+    energy_input = ManyBodyInput(**data)
+    (tmp_path / "dimer-input.json").write_text(energy_input.model_dump_json())
+    (tmp_path / "run.yaml").write_text("name: from-input\ninput: dimer-input.json\n")
+    run_snakemake(tmp_path, tmp_path / "run.yaml")
+    _, pipeline, sequential = load_run(tmp_path, "from-input")
+    assert_same_properties(pipeline, sequential)
+    assert pipeline.input_data.specification.driver == "energy"
+    assert pipeline.properties.cp_corrected_interaction_energy is not None
