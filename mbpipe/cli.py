@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mbpipe import layout
 from mbpipe.config import WORKFLOW_DIR
 
 
@@ -22,6 +23,26 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.add_argument("config", type=Path)
     run.set_defaults(handler=_run)
+
+    plan = commands.add_parser("plan", help="preview a run: calculations, basis functions and estimated time per level")
+    plan.add_argument("config", type=Path)
+    plan.add_argument("--json", action="store_true", help="print the preview as JSON")
+    plan.add_argument(
+        "--timings",
+        type=Path,
+        help="results/<name> folder of an earlier run whose wall times calibrate the estimate "
+        "(default: this run's own results folder under the current directory, if it has any)",
+    )
+    plan.set_defaults(handler=_plan)
+
+    status = commands.add_parser("status", help="progress of a run: fragments done, running, failed, waiting")
+    status.add_argument(
+        "results", type=Path, nargs="?", help="the run's results/<name> folder (default: the one run under ./results)"
+    )
+    status.add_argument(
+        "--watch", type=float, nargs="?", const=5.0, metavar="SECONDS", help="refresh every SECONDS (5)"
+    )
+    status.set_defaults(handler=_status)
 
     fragment = commands.add_parser("fragment", help="(rule) run one fragment calculation")
     fragment.add_argument("input", type=Path)
@@ -74,6 +95,30 @@ def _run(args, snakemake_args: list[str]) -> int:
         *snakemake_args,
     ]  # fmt: skip
     return subprocess.call(command)
+
+
+def _plan(args, _):
+    import json
+
+    from mbpipe.config import load_config, manybody_input
+    from mbpipe.calibration import calibration_from_run
+    from mbpipe.preview import format_preview, plan_preview, preview_json
+
+    config = load_config(args.config)
+    timings_dir = args.timings or Path(layout.RESULTS.format(name=config["name"]))
+    calibration = calibration_from_run(timings_dir, required=args.timings is not None)
+    source = str(timings_dir) if calibration.nfragments else None
+    table = plan_preview(manybody_input(config), calibration)
+    if args.json:
+        print(json.dumps(preview_json(config["name"], table, calibration, source), indent=1))
+    else:
+        print(format_preview(config["name"], table, calibration, source))
+
+
+def _status(args, _):
+    from mbpipe.status import watch
+
+    return watch(args.results, args.watch)
 
 
 def _fragment(args, _):
