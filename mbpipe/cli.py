@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mbpipe import layout
 from mbpipe.config import WORKFLOW_DIR
 
 
@@ -77,6 +76,14 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument("--tolerance", type=float, required=True)
     verify.set_defaults(handler=_verify)
 
+    report = commands.add_parser("report", help="(rule) plots, fragment table and verification table of a run")
+    report.add_argument("name")
+    report.add_argument("plots", type=Path, help="folder for the plots")
+    report.add_argument("fragments", type=Path, help="the fragment table to write (CSV)")
+    report.add_argument("verification_table", type=Path, help="the verification table to write (CSV)")
+    report.add_argument("verification", type=Path, nargs="?", help="the run's verification.json; none if not verified")
+    report.set_defaults(handler=_report)
+
     args, extra = parser.parse_known_args(argv)
     if extra and args.command != "run":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
@@ -100,8 +107,9 @@ def _run(args, snakemake_args: list[str]) -> int:
 def _plan(args, _):
     import json
 
-    from mbpipe.config import load_config, manybody_input
+    from mbpipe import layout
     from mbpipe.calibration import calibration_from_run
+    from mbpipe.config import load_config, manybody_input
     from mbpipe.preview import format_preview, plan_preview, preview_json
 
     config = load_config(args.config)
@@ -178,6 +186,12 @@ def _verify(args, _):
         print(f"{args.manybody} differs from QCManyBody's sequential result; see the table above", file=sys.stderr)
         return 1
     write_json_atomic(args.output, comparison)
+
+
+def _report(args, _):
+    from mbpipe.report import write_report_files
+
+    write_report_files(args.name, args.plots, args.fragments, args.verification_table, args.verification)
 
 
 def _manybody_input(name: str):
