@@ -28,7 +28,12 @@ def verification_table(comparison: dict | None) -> pd.DataFrame:
     tolerance = comparison["tolerance"]
     return pd.DataFrame(
         [
-            {"property": name, "max_abs_difference": delta, "tolerance": tolerance, "within_tolerance": delta <= tolerance}
+            {
+                "property": name,
+                "max_abs_difference": delta,
+                "tolerance": tolerance,
+                "within_tolerance": delta <= tolerance,
+            }
             for name, delta in comparison["properties"].items()
         ],
         columns=columns,

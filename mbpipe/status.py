@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -106,7 +107,7 @@ def run_status(name: str, now: float | None = None, files: ParsedFiles | None = 
                 counts["waiting"] += 1
                 remaining_s += estimate
         finished = counts["done"] == len(plan.labels(level))
-        end = max(ends) if finished or not holding else now
+        end = now if holding and not finished else max(ends, default=now)
         rows.append(
             {
                 "level": level,
@@ -154,21 +155,21 @@ def _epoch(timestamp: str) -> float:
 def error_line(record: dict) -> str:
     """One line that says why a fragment failed, from its error record (a QCSchema FailedOperation).
 
-    QCEngine's message for a program that stopped opens with the whole input deck; the program's
-    standard error (after ``STDERR:``) or a line of its output that names an error says more."""
+    QCEngine's message for a program that stopped opens with the whole input deck; the first line of
+    the program's standard error (after ``STDERR:``) that names an error says more, then any such line
+    of the message, then its first line."""
     error = record.get("error") or {}
     kind = error.get("error_type", "error")
-    message = error.get("error_message") or ""
-    lines = [line.strip() for line in message.splitlines()]
-    if "STDERR:" in lines:
-        after = lines[lines.index("STDERR:") + 1 :]
-        found = next((line for line in after if line and not line.endswith(":")), None)
-        if found and found != "TRACEBACK:":
-            return f"{kind}: {found}"
-    named = [line for line in lines if "error" in line.lower() and not line.startswith("QCEngine")]
-    if named:
-        return f"{kind}: {named[0]}"
-    return f"{kind}: {next((line for line in lines if line), 'no message')}"
+    lines = [line.strip() for line in (error.get("error_message") or "").splitlines()]
+    lines = [line for line in lines if line and not _SECTION.match(line)]
+    stderr = (error.get("error_message") or "").partition("STDERR:")[2].partition("TRACEBACK:")[0]
+    candidates = [line.strip() for line in stderr.splitlines() if "error" in line.lower()]
+    candidates += [line for line in lines if "error" in line.lower() and not line.startswith("QCEngine")]
+    return f"{kind}: {(candidates or lines or ['no message'])[0]}"
+
+
+# QCEngine's section headers in an error message
+_SECTION = re.compile(r"^[A-Z]+:$")
 
 
 def format_status(status: RunStatus, workdir: Path) -> str:
