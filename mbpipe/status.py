@@ -229,7 +229,8 @@ def watch(results_dir: Path | None, every: float | None) -> int:
             if every is None:
                 print(text)
                 return 0
-            sys.stdout.write("\033[H\033[2J" + text + f"\n(refreshing every {every:g} s; Ctrl-C to stop)\n")
+            clear = "\033[H\033[2J" if sys.stdout.isatty() else "\n"
+            sys.stdout.write(clear + text + f"\n(refreshing every {every:g} s; Ctrl-C to stop)\n")
             sys.stdout.flush()
             over = not status.snakemake_running and status.levels[["running", "waiting"]].sum().sum() == 0
             if over:
