@@ -109,6 +109,7 @@ def _axes():
     fig = Figure(figsize=(7, 4.5), layout="constrained")
     ax = fig.add_subplot()
     ax.grid(True, alpha=0.3)
+    ax.set_axisbelow(True)
     return fig, ax
 
 

@@ -20,6 +20,7 @@ from mbpipe.cli import main
 from mbpipe.config import load_config, manybody_input
 from mbpipe.jsonio import read_json
 from mbpipe.preview import plan_preview
+from mbpipe.report import NOT_VERIFIED
 
 pytestmark = pytest.mark.nwchem
 
@@ -30,9 +31,9 @@ PLOTS = ("convergence", "contributions", "wall_times")
 KCAL_MOL = constants.conversion_factor("hartree", "kcal/mol")
 
 
-def snakemake(workdir: Path, *args: str) -> None:
+def snakemake(workdir: Path, *args: str, config: Path = CONFIG) -> None:
     command = [sys.executable, "-m", "snakemake", "-s", str(CHECKOUT / "workflow" / "Snakefile"),
-               "--configfile", str(CONFIG), "--directory", str(workdir), "--cores", "2", *args]  # fmt: skip
+               "--configfile", str(config), "--directory", str(workdir), "--cores", "2", *args]  # fmt: skip
     finished = subprocess.run(command, capture_output=True, text=True)
     assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
 
@@ -122,3 +123,23 @@ def test_status_of_finished_run(run, capsys):
     out = capsys.readouterr().out
     assert re.search(r"^\s*all\s+19\s+19\s+0\s+0\s+0\s", out, re.MULTILINE), out
     assert "failed fragments" not in out
+
+
+@pytest.mark.mopac
+def test_unverified_run_without_basis_counts(tmp_path):
+    """MOPAC reports no basis-function count and the config turns verification off: the report still
+    builds, with an empty nbasis column and a verification table that says so."""
+    config = tmp_path / "mopac.yaml"
+    config.write_text(
+        f"name: mopac-nocp\nmolecule: {CHECKOUT / 'config' / 'molecules' / 'water-trimer.xyz'}\n"
+        "bsse_type: [nocp]\nmodel_chemistries:\n  pm7: {program: mopac, method: pm7, basis: null}\n"
+        'verify: "off"\n'
+    )
+    snakemake(tmp_path, config=config)
+    snakemake(tmp_path, "--report", str(tmp_path / "report.html"), config=config)
+    results = tmp_path / "results" / "mopac-nocp"
+    fragments = pd.read_csv(results / "fragments.csv")
+    assert len(fragments) == 7 and fragments["nbasis"].isna().all()
+    assert pd.read_csv(results / "verification.csv")["property"].tolist() == [NOT_VERIFIED]
+    embedded = report_files((tmp_path / "report.html").read_text())
+    assert {f"{plot}.png" for plot in PLOTS} <= embedded.keys()

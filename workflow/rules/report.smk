@@ -39,7 +39,6 @@ rule report:
         f"{LOGS}/report.log",
     params:
         name=NAME,
-        plots=f"{RESULTS}/plots",
     shell:
-        "{MBPIPE} report {params.name} {params.plots} {output.fragments} {output.verification}"
-        " {input.verification} > {log} 2>&1"
+        '{MBPIPE} report {params.name} "$(dirname {output.convergence})" {output.fragments}'
+        " {output.verification} {input.verification} > {log} 2>&1"
