@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from qcmanybody.utils import delabeler
 
 from mbpipe import cost, layout
-from mbpipe.labels import decode_label
+from mbpipe.labels import model_chemistry
 from mbpipe.plan import Plan
 
 COLUMNS = [
@@ -37,7 +36,7 @@ def fragment_row(label: str, level: int, result) -> dict:
     return {
         "label": label,
         "level": level,
-        "model_chemistry": delabeler(decode_label(label))[0],
+        "model_chemistry": model_chemistry(label),
         "natoms": int(sum(real)),
         "nghost": int(len(real) - sum(real)),
         "nbasis": result.properties.calcinfo_nbasis,

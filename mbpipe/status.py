@@ -25,6 +25,7 @@ from mbpipe.calibration import Calibration, calibrate
 from mbpipe.fragment import error_path
 from mbpipe.fragment_table import fragment_table
 from mbpipe.jsonio import read_json
+from mbpipe.labels import model_chemistry
 from mbpipe.plan import load_plan
 from mbpipe.preview import duration
 from mbpipe.snakemake_state import snakemake_holds, started_outputs
@@ -72,69 +73,48 @@ def run_status(name: str, now: float | None = None, files: ParsedFiles | None = 
     now = time.time() if now is None else now
     files = files or ParsedFiles()
     plan = load_plan(name)
-    done = fragment_table(plan, reader=files.result)
+    done = fragment_table(plan, reader=files.result).set_index("label")
     calibration = calibrate(done)
     holding = snakemake_holds(Path("."))
     started = started_outputs(Path("."))
-    done_labels = set(done["label"])
-
     status = RunStatus(name=name, levels=pd.DataFrame(), snakemake_running=holding, calibration=calibration)
-    rows = []
+
+    fragments = []  # level, state, start, end, remaining_s of every planned fragment
     for level in plan.level_numbers:
-        counts = dict.fromkeys(STATES, 0)
-        remaining_s = 0.0
-        starts = [_epoch(t) for t in done.loc[done["level"] == level, "started"]]
-        ends = [_epoch(t) for t in done.loc[done["level"] == level, "finished"]]
         for label in plan.labels(level):
             result = layout.path(layout.FRAGMENT_RESULT, name=name, level=level, label=label)
-            if label in done_labels:
-                counts["done"] += 1
+            if label in done.index:
+                row = done.loc[label]
+                fragments.append((level, "done", _epoch(row["started"]), _epoch(row["finished"]), 0.0))
                 continue
-            estimate = _estimate(files, calibration, name, level, label)
-            if str(result) in started and holding:
-                counts["running"] += 1
-                starts.append(started[str(result)])
-                remaining_s += max(estimate - (now - started[str(result)]), 0.0)
+            input_path = layout.path(layout.FRAGMENT_INPUT, name=name, level=level, label=label)
+            estimate = calibration.seconds(model_chemistry(label), cost.estimated_seconds(files.input(input_path)))
+            if holding and str(result) in started:
+                start = started[str(result)]
+                fragments.append((level, "running", start, math.nan, max(estimate - (now - start), 0.0)))
                 continue
             status.interrupted += str(result) in started
             if error_path(result).exists():
-                counts["failed"] += 1
-                record = error_path(result)
+                error = error_line(read_json(error_path(result)))
                 status.failed.append(
-                    {"level": level, "label": label, "error": error_line(read_json(record)), "record": str(record)}
+                    {"level": level, "label": label, "error": error, "record": str(error_path(result))}
                 )
+                fragments.append((level, "failed", math.nan, math.nan, 0.0))
             else:
-                counts["waiting"] += 1
-                remaining_s += estimate
-        finished = counts["done"] == len(plan.labels(level))
-        end = now if holding and not finished else max(ends, default=now)
-        rows.append(
-            {
-                "level": level,
-                "calculations": len(plan.labels(level)),
-                **counts,
-                "elapsed_s": end - min(starts) if starts else math.nan,
-                "remaining_s": remaining_s,
-            }
-        )
-    levels = pd.DataFrame(rows)
-    ours = [t for p, t in started.items() if p.startswith(layout.RESULTS.format(name=name) + "/")]
-    all_starts = [_epoch(t) for t in done["started"]] + (ours if holding else [])
-    if all_starts:
-        end = now if holding else max(map(_epoch, done["finished"]))
-        status.elapsed_s = end - min(all_starts)
-    levels["remaining_s"] /= _concurrency(done, levels["running"].sum())
-    status.levels = levels
+                fragments.append((level, "waiting", math.nan, math.nan, estimate))
+
+    table = pd.DataFrame(fragments, columns=["level", "state", "start", "end", "remaining_s"])
+    if holding:  # what runs now ends no earlier than now
+        table.loc[table["state"] != "done", "end"] = now
+    levels = pd.crosstab(table["level"], table["state"]).reindex(columns=STATES, fill_value=0)
+    levels.insert(0, "calculations", levels.sum(axis=1))
+    by_level = table.groupby("level")
+    levels["elapsed_s"] = by_level["end"].max() - by_level["start"].min()
+    levels["remaining_s"] = by_level["remaining_s"].sum() / _concurrency(done, levels["running"].sum())
+    status.levels = levels.reset_index()
+    if table["start"].notna().any():
+        status.elapsed_s = (now if holding else table["end"].max()) - table["start"].min()
     return status
-
-
-def _estimate(files: ParsedFiles, calibration: Calibration, name: str, level: int, label: str) -> float:
-    from qcmanybody.utils import delabeler
-
-    from mbpipe.labels import decode_label
-
-    atomic_input = files.input(layout.path(layout.FRAGMENT_INPUT, name=name, level=level, label=label))
-    return calibration.seconds(delabeler(decode_label(label))[0], cost.estimated_seconds(atomic_input))
 
 
 def _concurrency(done: pd.DataFrame, running: int) -> float:
