@@ -23,6 +23,26 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("config", type=Path)
     run.set_defaults(handler=_run)
 
+    plan = commands.add_parser("plan", help="preview a run: calculations, basis functions and estimated time per level")
+    plan.add_argument("config", type=Path)
+    plan.add_argument("--json", action="store_true", help="print the preview as JSON")
+    plan.add_argument(
+        "--timings",
+        type=Path,
+        help="results/<name> folder of an earlier run whose wall times calibrate the estimate "
+        "(default: this run's own results folder under the current directory, if it has any)",
+    )
+    plan.set_defaults(handler=_plan)
+
+    status = commands.add_parser("status", help="progress of a run: fragments done, running, failed, waiting")
+    status.add_argument(
+        "results", type=Path, nargs="?", help="the run's results/<name> folder (default: the one run under ./results)"
+    )
+    status.add_argument(
+        "--watch", type=float, nargs="?", const=5.0, metavar="SECONDS", help="refresh every SECONDS (5)"
+    )
+    status.set_defaults(handler=_status)
+
     fragment = commands.add_parser("fragment", help="(rule) run one fragment calculation")
     fragment.add_argument("input", type=Path)
     fragment.add_argument("result", type=Path)
@@ -56,6 +76,14 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument("--tolerance", type=float, required=True)
     verify.set_defaults(handler=_verify)
 
+    report = commands.add_parser("report", help="(rule) plots, fragment table and verification table of a run")
+    report.add_argument("name")
+    report.add_argument("plots", type=Path, help="folder for the plots")
+    report.add_argument("fragments", type=Path, help="the fragment table to write (CSV)")
+    report.add_argument("verification_table", type=Path, help="the verification table to write (CSV)")
+    report.add_argument("verification", type=Path, nargs="?", help="the run's verification.json; none if not verified")
+    report.set_defaults(handler=_report)
+
     args, extra = parser.parse_known_args(argv)
     if extra and args.command != "run":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
@@ -74,6 +102,31 @@ def _run(args, snakemake_args: list[str]) -> int:
         *snakemake_args,
     ]  # fmt: skip
     return subprocess.call(command)
+
+
+def _plan(args, _):
+    import json
+
+    from mbpipe import layout
+    from mbpipe.calibration import calibration_from_run
+    from mbpipe.config import load_config, manybody_input
+    from mbpipe.preview import format_preview, plan_preview, preview_json
+
+    config = load_config(args.config)
+    timings_dir = args.timings or Path(layout.RESULTS.format(name=config["name"]))
+    calibration = calibration_from_run(timings_dir, required=args.timings is not None)
+    source = str(timings_dir) if calibration.nfragments else None
+    table = plan_preview(manybody_input(config), calibration)
+    if args.json:
+        print(json.dumps(preview_json(config["name"], table, calibration, source), indent=1))
+    else:
+        print(format_preview(config["name"], table, calibration, source))
+
+
+def _status(args, _):
+    from mbpipe.status import watch
+
+    return watch(args.results, args.watch)
 
 
 def _fragment(args, _):
@@ -133,6 +186,12 @@ def _verify(args, _):
         print(f"{args.manybody} differs from QCManyBody's sequential result; see the table above", file=sys.stderr)
         return 1
     write_json_atomic(args.output, comparison)
+
+
+def _report(args, _):
+    from mbpipe.report import write_report_files
+
+    write_report_files(args.name, args.plots, args.fragments, args.verification_table, args.verification)
 
 
 def _manybody_input(name: str):

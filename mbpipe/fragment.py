@@ -6,6 +6,7 @@ Kept lean on imports: a cluster job starts a fresh Python for each fragment.
 from __future__ import annotations
 
 import hashlib
+import json
 import socket
 import sys
 import time
@@ -34,6 +35,8 @@ def run_fragment(input_path: str | Path, result_path: str | Path, ncores: int = 
 
     text = Path(input_path).read_text()
     atomic_input = AtomicInput.model_validate_json(text)
+    error_file = error_path(result_path)
+    attempts = previous_attempts(error_file, input_digest(text)) + 1
     program = atomic_input.specification.program
     started = datetime.now(UTC)
     t0 = time.perf_counter()
@@ -51,8 +54,8 @@ def run_fragment(input_path: str | Path, result_path: str | Path, ncores: int = 
         "wall_time_s": time.perf_counter() - t0,
         "ncores": ncores,
         "memory_mb": memory_mb,
+        "attempts": attempts,
     }
-    error_file = error_path(result_path)
     if getattr(result, "success", False):
         extras = {**result.extras, "mbpipe": record}
         write_model_atomic(result_path, result.model_copy(update={"extras": extras}))
@@ -70,3 +73,13 @@ def run_fragment(input_path: str | Path, result_path: str | Path, ncores: int = 
         file=sys.stderr,
     )
     return False
+
+
+def previous_attempts(error_file: Path, digest: str) -> int:
+    """How many times the same input has already failed, by the error record a failed run left; a
+    record of a different input (the plan changed since) does not count."""
+    try:
+        record = json.loads(error_file.read_text())["extras"]["mbpipe"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+    return record.get("attempts", 1) if record.get("input_sha256") == digest else 0

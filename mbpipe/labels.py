@@ -35,6 +35,11 @@ def decode_label(label: str) -> str:
         ) from None
 
 
+def model_chemistry(label: str) -> str:
+    """The model chemistry of a file-name label, e.g. ``hf-sto3g_1-2_b1-2-3`` -> ``hf-sto3g``."""
+    return delabeler(decode_label(label))[0]
+
+
 def nbody_level(qcmb_label: str) -> int:
     """The n-body level of a calculation: how many real fragments it holds."""
     return len(delabeler(qcmb_label)[1])

@@ -23,3 +23,17 @@ LOGS = "logs/{name}"
 
 def path(pattern: str, **fields) -> Path:
     return Path(pattern.format(**fields))
+
+
+def locate_run(results_dir: str | Path) -> tuple[Path, str]:
+    """(working directory, run name) of a run's results folder, e.g. ``/scratch/w/results/trimer`` ->
+    (``/scratch/w``, ``trimer``): the paths above are relative to that working directory."""
+    results_dir = Path(results_dir).resolve()
+    workdir = results_dir.parent.parent
+    if results_dir != (workdir / RESULTS.format(name=results_dir.name)).resolve():
+        raise ValueError(f"{results_dir} is not a run's results folder; give the folder results/<name> of a run")
+    if not (workdir / PLAN.format(name=results_dir.name)).exists():
+        raise FileNotFoundError(
+            f"{results_dir} has no plan.json; give the folder results/<name> of a run that has started"
+        )
+    return workdir, results_dir.name

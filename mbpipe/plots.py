@@ -1,0 +1,125 @@
+"""Pictures of a finished run: how the many-body expansion converges, what each level contributes, and
+how long the fragment calculations took.  Each figure is written as PNG (for the report and a quick
+look) and SVG (for a paper)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+BSSE_NAMES = {"cp": "CP (counterpoise)", "nocp": "noCP (no correction)", "vmfc": "VMFC"}
+BSSE_ORDER = ("nocp", "cp", "vmfc")
+FORMATS = ("png", "svg")
+
+
+def convergence_figure(summary: pd.DataFrame, name: str) -> Figure:
+    """Interaction energy through each n-body level, one line per BSSE treatment (summary.csv rows)."""
+    fig, ax = _axes()
+    for bsse, rows in _by_bsse(summary):
+        rows = rows.dropna(subset=["interaction_energy_kcal_mol"])
+        ax.plot(rows["nbody"], rows["interaction_energy_kcal_mol"], marker="o", label=BSSE_NAMES.get(bsse, bsse))
+        last = rows.iloc[-1]
+        ax.annotate(
+            f"{last['interaction_energy_kcal_mol']:.3f}",
+            (last["nbody"], last["interaction_energy_kcal_mol"]),
+            textcoords="offset points",
+            xytext=(6, 0),
+            va="center",
+            fontsize=8,
+        )
+    ax.axhline(0.0, color="0.6", linewidth=0.8)
+    _integer_levels(ax, summary["nbody"])
+    ax.set_xlabel("n-body level (expansion truncated after n bodies)")
+    ax.set_ylabel("interaction energy (kcal/mol)")
+    ax.set_title(f"{name}: interaction energy through each n-body level")
+    ax.legend(title="BSSE treatment")
+    return fig
+
+
+def contributions_figure(summary: pd.DataFrame, name: str) -> Figure:
+    """The n-body contribution of each level from 2 bodies up, bars grouped by BSSE treatment."""
+    fig, ax = _axes()
+    contributions = summary.dropna(subset=["contribution_kcal_mol"])
+    groups = list(_by_bsse(contributions))
+    width = 0.8 / max(len(groups), 1)
+    for i, (bsse, rows) in enumerate(groups):
+        x = rows["nbody"] + (i - (len(groups) - 1) / 2) * width
+        bars = ax.bar(x, rows["contribution_kcal_mol"], width, label=BSSE_NAMES.get(bsse, bsse))
+        ax.bar_label(bars, fmt="%.3f", fontsize=7, padding=2)
+    ax.axhline(0.0, color="0.3", linewidth=0.8)
+    _integer_levels(ax, contributions["nbody"])
+    ax.set_xlabel("n-body level")
+    ax.set_ylabel("n-body contribution to the energy (kcal/mol)")
+    ax.set_title(f"{name}: contribution of each n-body level")
+    ax.legend(title="BSSE treatment")
+    return fig
+
+
+def wall_time_figure(fragments: pd.DataFrame, name: str) -> Figure:
+    """Wall time of every fragment calculation by n-body level: a box per level, each calculation a dot."""
+    fig, ax = _axes()
+    levels = sorted(fragments["level"].unique())
+    times = [fragments.loc[fragments["level"] == level, "wall_time_s"].to_numpy() for level in levels]
+    ax.boxplot(times, positions=levels, widths=0.5, showfliers=False, medianprops={"color": "black"})
+    jitter = np.random.default_rng(0)
+    for mc, rows in fragments.groupby("model_chemistry", sort=False):
+        x = rows["level"] + jitter.uniform(-0.15, 0.15, len(rows))
+        ax.scatter(x, rows["wall_time_s"], s=14, alpha=0.7, zorder=3, label=mc)
+    ax.legend(title="model chemistry", loc="lower right")
+    for level, values in zip(levels, times, strict=True):
+        ax.annotate(
+            f"{len(values)} calc.\n{values.sum():.1f} s total",
+            (level, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, -4),
+            textcoords="offset points",
+            ha="center",
+            va="top",
+            fontsize=8,
+        )
+    if len(fragments) and fragments["wall_time_s"].max() > 20 * fragments["wall_time_s"].min():
+        ax.set_yscale("log")
+    ax.set_ylim(bottom=0 if ax.get_yscale() == "linear" else None, top=ax.get_ylim()[1] * 1.2)
+    _integer_levels(ax, pd.Series(levels))
+    ax.set_xlabel("n-body level (number of real fragments in the calculation)")
+    ax.set_ylabel("wall time per calculation (s)")
+    ax.set_title(f"{name}: fragment wall times")
+    return fig
+
+
+def write_figure(fig: Figure, stem: Path) -> list[Path]:
+    """*fig* as stem.png and stem.svg, each whole or not at all; the SVG without a date, so that it
+    changes only when the picture does."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for fmt in FORMATS:
+        path = stem.with_suffix(f".{fmt}")
+        partial = path.with_name(f".{path.name}.tmp")
+        fig.savefig(partial, format=fmt, dpi=150, metadata={"Date": None} if fmt == "svg" else None)
+        os.replace(partial, path)
+        paths.append(path)
+    return paths
+
+
+def _axes():
+    fig = Figure(figsize=(7, 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    ax.grid(True, alpha=0.3)
+    ax.set_axisbelow(True)
+    return fig, ax
+
+
+def _by_bsse(table: pd.DataFrame):
+    for bsse in sorted(table["bsse_type"].unique(), key=lambda b: (BSSE_ORDER + (b,)).index(b)):
+        yield bsse, table[table["bsse_type"] == bsse].sort_values("nbody")
+
+
+def _integer_levels(ax, levels: pd.Series) -> None:
+    ticks = sorted(int(n) for n in levels.unique())
+    ax.set_xticks(ticks)
+    if ticks:
+        ax.set_xlim(ticks[0] - 0.6, ticks[-1] + 0.6)
