@@ -6,6 +6,7 @@ Kept lean on imports: a cluster job starts a fresh Python for each fragment.
 from __future__ import annotations
 
 import hashlib
+import json
 import socket
 import sys
 import time
@@ -13,6 +14,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mbpipe.jsonio import write_model_atomic, write_text_atomic
+
+# QCEngine's error types (qcengine.exceptions): an input error fails the same way every time.
+NOT_RETRIED = {"input_error"}
+RESOURCE_ERROR = "resource_error"
 
 
 def input_digest(text: str | bytes) -> str:
@@ -26,13 +31,52 @@ def error_path(result_path: str | Path) -> Path:
     return result_path.with_name(result_path.stem + ".error.json")
 
 
-def run_fragment(input_path: str | Path, result_path: str | Path, ncores: int = 1, memory_mb: float = 2000) -> bool:
+def previous_error(result_path: str | Path, text: str) -> dict | None:
+    """The error record an earlier attempt left for this very input, if any (read as plain JSON)."""
+    try:
+        record = json.loads(error_path(result_path).read_text())
+    except (OSError, ValueError):
+        return None
+    mbpipe = (record.get("extras") or {}).get("mbpipe", {})
+    return record if mbpipe.get("input_sha256") == input_digest(text) else None
+
+
+def retry_memory_mb(result_path: str | Path, input_path: str | Path, base_mb: int, attempt: int) -> int:
+    """Memory for this attempt: *base_mb*, times the attempt number when the last attempt ran out of
+    resources (QCEngine's resource_error)."""
+    if attempt > 1:
+        try:
+            record = previous_error(result_path, Path(input_path).read_text())
+        except OSError:
+            record = None
+        if record and record["error"]["error_type"] == RESOURCE_ERROR:
+            return base_mb * attempt
+    return base_mb
+
+
+def run_fragment(
+    input_path: str | Path, result_path: str | Path, ncores: int = 1, memory_mb: float = 2000, attempt: int = 1
+) -> bool:
     """Run the AtomicInput in *input_path*; write the AtomicResult to *result_path*, or an error record
-    beside it.  Returns whether the calculation succeeded."""
+    beside it.  Returns whether the calculation succeeded.
+
+    A retry (*attempt* > 1) of a calculation whose last attempt QCEngine judged an input error is not
+    run again: the same input would fail the same way.
+    """
+    text = Path(input_path).read_text()
+    if attempt > 1 and (record := previous_error(result_path, text)):
+        if record["error"]["error_type"] in NOT_RETRIED:
+            print(
+                f"fragment {Path(result_path).stem}: not retried, the last attempt failed with an "
+                f"{record['error']['error_type']}: {record['error']['error_message'].strip()[:500]}\n"
+                f"error record: {error_path(result_path)}",
+                file=sys.stderr,
+            )
+            return False
+
     import qcengine
     from qcelemental.models.v2 import AtomicInput
 
-    text = Path(input_path).read_text()
     atomic_input = AtomicInput.model_validate_json(text)
     program = atomic_input.specification.program
     started = datetime.now(UTC)
@@ -51,6 +95,7 @@ def run_fragment(input_path: str | Path, result_path: str | Path, ncores: int = 
         "wall_time_s": time.perf_counter() - t0,
         "ncores": ncores,
         "memory_mb": memory_mb,
+        "attempt": attempt,
     }
     error_file = error_path(result_path)
     if getattr(result, "success", False):

@@ -7,6 +7,7 @@ from; a result that fails the check is moved aside (so a rerun recomputes it) an
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from mbpipe import layout
@@ -29,7 +30,13 @@ def check_fragment_result(input_path: Path, result_path: Path):
     except OSError as err:
         return f"cannot be read ({err.strerror})"
     try:
-        result = AtomicResult.model_validate_json(text)
+        data = json.loads(text)
+    except ValueError as err:
+        return f"is not whole JSON ({err})"
+    if isinstance(data, dict) and data.get("success") is False:
+        return "records a failed calculation (success: false)"
+    try:
+        result = AtomicResult.model_validate(data)
     except ValidationError as err:
         return f"is not a QCSchema AtomicResult ({err.errors()[0]['msg']})"
     stored = (result.extras or {}).get("mbpipe", {}).get("input_sha256")
