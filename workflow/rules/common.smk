@@ -8,6 +8,8 @@ sys.path.insert(0, str(CHECKOUT))
 
 from mbpipe import layout
 from mbpipe.config import validated
+from mbpipe.failures import failure_report
+from mbpipe.fragment import retry_memory_mb
 from mbpipe.plan import ensure_plan
 
 
@@ -39,9 +41,30 @@ wildcard_constraints:
 
 
 def previous_gate(wildcards):
-    """Level k starts once level k-1 is complete: one gate file, not every level k-1 result."""
+    """Level k starts once level k-1 is complete: one gate file, not every level k-1 result.  The gate
+    orders the levels but feeds no data to the fragments, so a rewritten gate (a new level-1 fragment,
+    a recomputed one) must not rerun the next level's finished fragments: only its existence counts."""
     previous = PLAN.previous_level(int(wildcards.level))
-    return [] if previous is None else layout.LEVEL_GATE.format(name=NAME, level=previous)
+    return [] if previous is None else ancient(layout.LEVEL_GATE.format(name=NAME, level=previous))
+
+
+# Fragment memory (MB) for a first attempt; a retry after a resource error gets it times the attempt.
+# A profile's `set-resources: fragment:mem_mb=...` fixes the memory and replaces this scaling.
+FRAGMENT_MEMORY_MB = 2000
+
+
+def fragment_memory_mb(wildcards, attempt):
+    return retry_memory_mb(
+        layout.FRAGMENT_RESULT.format(name=NAME, level=wildcards.level, label=wildcards.label),
+        layout.FRAGMENT_INPUT.format(name=NAME, level=wildcards.level, label=wildcards.label),
+        FRAGMENT_MEMORY_MB,
+        attempt,
+    )
+
+
+def attempt_number(wildcards, attempt):
+    """Snakemake's attempt, for the job to tell a retry from a first try."""
+    return attempt
 
 
 def level_fragment_results(wildcards):
@@ -52,8 +75,18 @@ def level_fragment_results(wildcards):
     ]
 
 
-def last_gate():
-    return layout.LEVEL_GATE.format(name=NAME, level=PLAN.last_level)
+def gates_through(level):
+    """The gates of every level up to *level*: a result through level k uses all their fragments, and
+    a recomputed fragment of a lower level rewrites only its own level's gate."""
+    return [layout.LEVEL_GATE.format(name=NAME, level=k) for k in PLAN.level_numbers if k <= int(level)]
+
+
+def level_gates(wildcards):
+    return gates_through(wildcards.level)
+
+
+def all_gates():
+    return gates_through(PLAN.last_level)
 
 
 def final_outputs():
