@@ -42,7 +42,7 @@ def schema_problems(config: dict[str, Any], schema: dict[str, Any]) -> list[str]
 
 
 def _explain(error) -> str:
-    key = ".".join(str(p) for p in error.path) or "config"
+    key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.path).lstrip(".") or "config"
     value, rule, schema = error.instance, error.validator, error.schema
     if rule == "additionalProperties":
         known = list(schema.get("properties", {}))
@@ -98,6 +98,7 @@ def checked_manybody_input(config: dict[str, Any]):
 
     if "molecule" in config:
         _raise_if(molecule_problems(Path(config["molecule"])))
+        _raise_if(molecule_read_problems(Path(config["molecule"])))
     try:
         mbin = manybody_input(config)
     except FileNotFoundError as err:
@@ -132,30 +133,49 @@ def molecule_problems(path: Path) -> list[str]:
         return [f"`molecule`: the file {path} does not exist; give the path of an XYZ or QCSchema JSON file"]
     if path.suffix.lower() == ".json":
         return []
+    from qcelemental.exceptions import NotAnElementError
+
+    try:
+        fragments = list(_xyz_fragments(path.read_text()))
+    except NotAnElementError:
+        return []  # QCElemental's reading names the line (molecule_read_problems)
+    if not any(natoms for *_, natoms in fragments):
+        return [f"`molecule` {path} holds no atoms; give one `symbol x y z` line per atom (Angstrom)"]
     problems = []
-    for number, (charge, multiplicity, electrons) in enumerate(_xyz_fragments(path.read_text()), start=1):
+    for number, (charge, multiplicity, electrons, _) in enumerate(fragments, start=1):
         if multiplicity is None:
             continue
         if electrons < 0 or multiplicity < 1 or multiplicity > electrons + 1:
             problems.append(
-                f"`molecule` {path}: fragment {number} has charge {charge:+d} and multiplicity {multiplicity}, "
+                f"`molecule` {path}: fragment {number} has charge {charge} and multiplicity {multiplicity}, "
                 f"impossible with {electrons} electrons"
             )
         elif (electrons + multiplicity) % 2 == 0:
             parity, needed = ("odd", "even") if electrons % 2 else ("even", "odd")
             problems.append(
-                f"`molecule` {path}: fragment {number} has charge {charge:+d} and multiplicity {multiplicity} with "
+                f"`molecule` {path}: fragment {number} has charge {charge} and multiplicity {multiplicity} with "
                 f"an {parity} number of electrons ({electrons}); the multiplicity must be {needed} "
                 "(fix the `charge multiplicity` line after its `--`)"
             )
     return problems
 
 
+def molecule_read_problems(path: Path) -> list[str]:
+    """QCElemental's reading of the molecule file, whatever its complaint."""
+    from mbpipe.molecule import read_molecule
+
+    try:
+        read_molecule(path)
+    except Exception as err:  # QCElemental raises several kinds for a malformed file
+        return [f"`molecule` {path} cannot be read as fragmented XYZ or QCSchema JSON: {type(err).__name__}: {err}"]
+    return []
+
+
 _CHARGE_MULTIPLICITY = re.compile(r"^\s*(-?\d+)\s+(\d+)\s*$")
 
 
 def _xyz_fragments(text: str):
-    """(charge, multiplicity or None, electrons) of each fragment of an XYZ text."""
+    """(charge, multiplicity or None, electrons, atoms) of each fragment of an XYZ text."""
     from qcelemental import periodictable
 
     lines = text.splitlines()
@@ -173,7 +193,7 @@ def _xyz_fragments(text: str):
             charge, multiplicity = int(match[1]), int(match[2])
             block = block[1:]
         protons = sum(periodictable.to_Z(line.split()[0]) for line in block if not line.split()[0].startswith("@"))
-        yield charge, multiplicity, protons - charge
+        yield charge, multiplicity, protons - charge, len(block)
 
 
 def fragment_count_problems(nfragments: int) -> list[str]:

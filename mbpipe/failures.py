@@ -6,6 +6,7 @@ Printed when a Snakemake run ends in error (the Snakefile's ``onerror``), and by
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from mbpipe import layout
@@ -41,16 +42,32 @@ def describe_failure(record_path: Path) -> str:
         attempt = (record.get("extras") or {}).get("mbpipe", {}).get("attempt", 1)
     except (OSError, ValueError, KeyError) as err:
         return f"{label}: its error record {record_path} cannot be read ({err})"
-    lines = [line for line in error["error_message"].splitlines() if line.strip()]
-    first, tail = (lines[0] if lines else "(no message)"), lines[-OUTPUT_LINES:]
+    sections = message_sections(error["error_message"])
+    headline = _lines(sections.get("", ""))[:1] or ["(no message)"]
+    stdout, stderr = _lines(sections.get("STDOUT", ""))[-OUTPUT_LINES:], _lines(sections.get("STDERR", ""))[:3]
     return "\n".join(
         [
-            f"{label} (level {level}): {error['error_type']} after {attempt} attempt(s): {first.strip()}",
-            *(f"    | {line}" for line in tail),
+            f"{label} (level {level}): {error['error_type']} after {attempt} attempt(s): {headline[0].strip()}",
+            *(["    last lines of the program's output:"] + [f"    | {line}" for line in stdout] if stdout else []),
+            *(["    program's error output:"] + [f"    | {line}" for line in stderr] if stderr else []),
             f"    error record (full program output): {record_path}",
             f"    job log: {log}",
         ]
     )
+
+
+def message_sections(message: str) -> dict[str, str]:
+    """QCEngine's message of a failed program run, split at its `INPUT:`, `STDOUT:`, `STDERR:` and
+    `TRACEBACK:` headings; what precedes the first heading (or a message with none) is under ""."""
+    parts = re.split(r"(?:^|\s)(INPUT|STDOUT|STDERR|TRACEBACK):\s*$", message, flags=re.MULTILINE)
+    sections = {"": parts[0]}
+    for heading, text in zip(parts[1::2], parts[2::2], strict=True):
+        sections[heading] = text
+    return sections
+
+
+def _lines(text: str) -> list[str]:
+    return [line.rstrip() for line in text.splitlines() if line.strip()]
 
 
 def failure_report(name: str) -> str:

@@ -63,8 +63,27 @@ def write_gate(name: str, level: int, labels: list[str], gate_path: str | Path) 
             "input_sha256": checked.extras["mbpipe"]["input_sha256"],
         }
     if problems:
+        withdraw_results_from(name, level)
         raise FragmentResultError(
             f"{len(problems)} of {len(labels)} level-{level} fragment results cannot be used; they were moved "
-            "aside as *.rejected and a rerun recomputes them:\n" + "\n".join(problems)
+            "aside as *.rejected, the results assembled from them were removed, and a rerun recomputes them:\n"
+            + "\n".join(problems)
         )
     write_json_atomic(gate_path, {"level": level, "fragments": manifest})
+
+
+def withdraw_results_from(name: str, level: int) -> list[Path]:
+    """Remove every assembled result that used level *level*: the level results from *level* up, the
+    many-body result, its table and its verification.  Snakemake does not rerun a job whose outputs
+    exist because an input went missing, so without this a rerun would keep them and never recompute
+    the rejected fragments.  Returns what was removed."""
+    results = layout.path(layout.RESULTS, name=name)
+    assembled = [p for p in results.glob("levels/n*.json") if int(p.stem.removeprefix("n")) >= level]
+    assembled += [
+        layout.path(pattern, name=name)
+        for pattern in (layout.MANYBODY_RESULT, layout.SUMMARY, layout.VERIFICATION, layout.SEQUENTIAL_RESULT)
+    ]
+    removed = [p for p in assembled if p.exists()]
+    for path in removed:
+        path.unlink()
+    return removed

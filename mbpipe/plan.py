@@ -38,12 +38,6 @@ class Plan:
     def last_level(self) -> int:
         return self.level_numbers[-1]
 
-    def previous_level(self, level: int) -> int | None:
-        """The level whose completion level *level* waits for; None for the first."""
-        numbers = self.level_numbers
-        i = numbers.index(level)
-        return numbers[i - 1] if i > 0 else None
-
     def labels(self, level: int) -> list[str]:
         return self.levels[level]
 

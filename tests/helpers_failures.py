@@ -37,7 +37,8 @@ def mbpipe_run(folder: Path, config: Path, *snakemake_args: str, **popen) -> sub
 
 
 def fragment_results(folder: Path, name: str) -> list[Path]:
-    return sorted((folder / "results" / name / "fragments").glob("n*/*_b*.json"))
+    fragments = (folder / "results" / name / "fragments").glob("n*/*_b*.json")
+    return sorted(path for path in fragments if not path.name.endswith(".error.json"))
 
 
 def fragment_jobs_planned(dry_run_output: str) -> int:

@@ -18,6 +18,7 @@ def trimer(**changes):
 
 CASES = {
     "molecule file missing": (trimer(molecule="no-such.xyz"), ["`molecule`", "no-such.xyz", "does not exist"]),
+    "molecule with no atoms": (trimer(molecule=str(DATA / "empty.xyz")), ["empty.xyz holds no atoms"]),
     "one fragment": (
         trimer(molecule=str(DATA / "water-one-fragment.xyz")),
         ["has 1 fragment", "at least 2", "`--`"],
@@ -26,7 +27,7 @@ CASES = {
         trimer(molecule=str(DATA / "water-dimer-doublet.xyz")),
         ["fragment 2", "multiplicity 2", "even number of electrons (10)", "must be odd"],
     ),
-    "unknown bsse_type": (trimer(bsse_type=["cpp"]), ["`bsse_type.0` is 'cpp'", "cp, nocp, vmfc"]),
+    "unknown bsse_type": (trimer(bsse_type=["cpp"]), ["`bsse_type[0]` is 'cpp'", "cp, nocp, vmfc"]),
     "max_nbody below 1": (trimer(max_nbody=0), ["`max_nbody` is 0", "at least 1"]),
     "max_nbody above the fragment count": (trimer(max_nbody=4), ["`max_nbody` is 4", "3 fragments", "1 to 3"]),
     "levels name an undefined model chemistry": (

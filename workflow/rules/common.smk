@@ -40,12 +40,11 @@ wildcard_constraints:
     label=r"[^/]+",
 
 
-def previous_gate(wildcards):
-    """Level k starts once level k-1 is complete: one gate file, not every level k-1 result.  The gate
-    orders the levels but feeds no data to the fragments, so a rewritten gate (a new level-1 fragment,
-    a recomputed one) must not rerun the next level's finished fragments: only its existence counts."""
-    previous = PLAN.previous_level(int(wildcards.level))
-    return [] if previous is None else ancient(layout.LEVEL_GATE.format(name=NAME, level=previous))
+def level_priority(wildcards):
+    """Lower levels first.  Fragments of different levels are independent calculations, so no file
+    orders them: a file dependency would rerun, or (made `ancient`) hide, the next level's fragments
+    whenever a lower level's gate is rewritten."""
+    return PLAN.last_level - int(wildcards.level)
 
 
 # Fragment memory (MB) for a first attempt; a retry after a resource error gets it times the attempt.

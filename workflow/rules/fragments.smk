@@ -1,12 +1,12 @@
 rule fragment:
     input:
         spec=f"{RESULTS}/inputs/n{{level}}/{{label}}.json",
-        previous_level=previous_gate,
     output:
         f"{RESULTS}/fragments/n{{level}}/{{label}}.json",
     log:
         f"{LOGS}/fragments/n{{level}}/{{label}}.log",
     threads: 1
+    priority: level_priority
     resources:
         mem_mb=fragment_memory_mb,
         attempt=attempt_number,
@@ -24,5 +24,6 @@ rule gate:
         f"{LOGS}/gates/n{{level}}.log",
     params:
         name=NAME,
+    retries: 0  # a gate that rejects results has moved them aside: the next attempt is a rerun
     shell:
         "{MBPIPE} gate {params.name} {wildcards.level} {output} > {log} 2>&1"
