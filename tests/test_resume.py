@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from helpers_failures import CHECKOUT, DATA, PM7, fragment_results, write_config
+from helpers_failures import CHECKOUT, DATA, PM7, fragment_results, mbpipe_run, write_config
 
 pytestmark = pytest.mark.mopac
 
@@ -72,6 +72,10 @@ def test_killed_run_resumes_without_recomputing_finished_fragments(finished_run)
     while len(fragment_results(killed, "hexamer")) < NFRAGMENTS // 2:
         assert run.poll() is None and time.monotonic() < deadline, run.stderr.read() if run.stderr else ""
         time.sleep(0.1)
+    # a second run in the same folder while the first is alive leaves its lock alone and is refused
+    intruder = mbpipe_run(killed, killed / "config.yaml")
+    assert intruder.returncode != 0 and "not unlocking" in intruder.stderr, intruder.stderr
+    assert run.poll() is None
     os.killpg(run.pid, signal.SIGKILL)
     run.wait()
     time.sleep(1)  # let the killed group's last file writes settle
