@@ -38,7 +38,9 @@ def previous_error(result_path: str | Path, text: str) -> dict | None:
     except (OSError, ValueError):
         return None
     mbpipe = (record.get("extras") or {}).get("mbpipe", {})
-    return record if mbpipe.get("input_sha256") == input_digest(text) else None
+    if mbpipe.get("input_sha256") != input_digest(text) or not isinstance(record.get("error"), dict):
+        return None
+    return record
 
 
 def retry_memory_mb(result_path: str | Path, input_path: str | Path, base_mb: int, attempt: int) -> int:
@@ -49,7 +51,7 @@ def retry_memory_mb(result_path: str | Path, input_path: str | Path, base_mb: in
             record = previous_error(result_path, Path(input_path).read_text())
         except OSError:
             record = None
-        if record and record["error"]["error_type"] == RESOURCE_ERROR:
+        if record and record["error"].get("error_type") == RESOURCE_ERROR:
             return base_mb * attempt
     return base_mb
 
@@ -65,10 +67,10 @@ def run_fragment(
     """
     text = Path(input_path).read_text()
     if attempt > 1 and (record := previous_error(result_path, text)):
-        if record["error"]["error_type"] in NOT_RETRIED:
+        if record["error"].get("error_type") in NOT_RETRIED:
             print(
                 f"fragment {Path(result_path).stem}: not retried, the last attempt failed with an "
-                f"{record['error']['error_type']}: {record['error']['error_message'].strip()[:500]}\n"
+                f"{record['error']['error_type']}: {str(record['error'].get('error_message', '')).strip()[:500]}\n"
                 f"error record: {error_path(result_path)}",
                 file=sys.stderr,
             )
