@@ -12,16 +12,27 @@ PROPERTIES = ("energy", "gradient", "hessian")
 
 
 def load_fragment_results(plan: Plan, upto: int | None = None) -> dict:
-    """QCManyBody label -> AtomicResult for the plan's calculations (through level *upto*)."""
-    from qcelemental.models.v2 import AtomicResult
+    """QCManyBody label -> AtomicResult for the plan's calculations (through level *upto*), each
+    checked against the input the plan has for it now: no number is assembled from a stale result."""
+    from mbpipe.gate import FragmentResultError, check_fragment_result
 
-    results = {}
+    results, problems = {}, []
     for level in plan.level_numbers:
         if upto is not None and level > upto:
             continue
         for label in plan.labels(level):
-            path = layout.path(layout.FRAGMENT_RESULT, name=plan.name, level=level, label=label)
-            results[decode_label(label)] = AtomicResult.model_validate_json(path.read_text())
+            fields = {"name": plan.name, "level": level, "label": label}
+            path = layout.path(layout.FRAGMENT_RESULT, **fields)
+            checked = check_fragment_result(layout.path(layout.FRAGMENT_INPUT, **fields), path)
+            if isinstance(checked, str):
+                problems.append(f"  {path} {checked}")
+            else:
+                results[decode_label(label)] = checked
+    if problems:
+        raise FragmentResultError(
+            f"{len(problems)} fragment results cannot be assembled; run the workflow again to recompute them:\n"
+            + "\n".join(problems)
+        )
     return results
 
 

@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     fragment.add_argument("result", type=Path)
     fragment.add_argument("--ncores", type=int, default=1)
     fragment.add_argument("--memory-mb", type=float, default=2000)
+    fragment.add_argument("--attempt", type=int, default=1, help="Snakemake's attempt number (retries)")
     fragment.set_defaults(handler=_fragment)
 
     gate = commands.add_parser("gate", help="(rule) check a level's fragment results and write its gate")
@@ -67,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     assemble.add_argument("manybody", type=Path)
     assemble.add_argument("summary", type=Path)
     assemble.set_defaults(handler=_assemble)
+
+    failures = commands.add_parser("failures", help="list the failed and rejected fragments of a run")
+    failures.add_argument("name")
+    failures.set_defaults(handler=_failures)
 
     verify = commands.add_parser("verify", help="(rule) compare with QCManyBody's sequential computer")
     verify.add_argument("name")
@@ -91,16 +96,24 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args, snakemake_args: list[str]) -> int:
+    from mbpipe.checks import ConfigError, checked_manybody_input
     from mbpipe.config import load_config
+    from mbpipe.resume import profile_args, unlock_if_stale
 
-    load_config(args.config)  # a bad config is reported here, before Snakemake starts
+    try:  # a bad config is reported here, before Snakemake starts
+        checked_manybody_input(load_config(args.config))
+    except (ConfigError, FileNotFoundError) as err:
+        print(f"mbpipe: {args.config}: {err}", file=sys.stderr)
+        return 2
     command = [
         sys.executable, "-m", "snakemake",
         "--snakefile", str(WORKFLOW_DIR / "Snakefile"),
         "--configfile", str(args.config.resolve()),
         "--directory", os.getcwd(),
+        *profile_args(snakemake_args),
         *snakemake_args,
     ]  # fmt: skip
+    unlock_if_stale(command, Path.cwd())
     return subprocess.call(command)
 
 
@@ -132,7 +145,7 @@ def _status(args, _):
 def _fragment(args, _):
     from mbpipe.fragment import run_fragment
 
-    return 0 if run_fragment(args.input, args.result, args.ncores, args.memory_mb) else 1
+    return 0 if run_fragment(args.input, args.result, args.ncores, args.memory_mb, args.attempt) else 1
 
 
 def _gate(args, _):
@@ -166,6 +179,14 @@ def _assemble(args, _):
     print(format_table(table))
     write_model_atomic(args.manybody, result)
     write_text_atomic(args.summary, table.to_csv(index=False))
+
+
+def _failures(args, _):
+    from mbpipe.failures import failure_report
+
+    report = failure_report(args.name)
+    print(report or f"no failed or rejected fragments in results/{args.name}")
+    return 1 if report else 0
 
 
 def _verify(args, _):

@@ -25,10 +25,16 @@ def load_config(path: str | Path) -> dict[str, Any]:
 
 def validated(raw: dict[str, Any], base_dir: str | Path) -> dict[str, Any]:
     """Validate *raw* against the schema, fill the schema's defaults, and resolve relative paths
-    against *base_dir* (the folder of the config file that named them)."""
+    against *base_dir* (the folder of the config file that named them).  A config that breaks the
+    schema raises ConfigError naming each key and its fix."""
     from snakemake.utils import validate
 
+    from mbpipe.checks import ConfigError, schema_problems
+
     config = _normalized(raw)
+    problems = schema_problems(config, yaml.safe_load(SCHEMA.read_text()))
+    if problems:
+        raise ConfigError(problems)
     validate(config, str(SCHEMA), set_default=True)
     for key in PATH_KEYS:
         if key in config:

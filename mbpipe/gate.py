@@ -7,6 +7,7 @@ from; a result that fails the check is moved aside (so a rerun recomputes it) an
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from mbpipe import layout
@@ -29,7 +30,13 @@ def check_fragment_result(input_path: Path, result_path: Path):
     except OSError as err:
         return f"cannot be read ({err.strerror})"
     try:
-        result = AtomicResult.model_validate_json(text)
+        data = json.loads(text)
+    except ValueError as err:
+        return f"is not whole JSON ({err})"
+    if isinstance(data, dict) and data.get("success") is False:
+        return "records a failed calculation (success: false)"
+    try:
+        result = AtomicResult.model_validate(data)
     except ValidationError as err:
         return f"is not a QCSchema AtomicResult ({err.errors()[0]['msg']})"
     stored = (result.extras or {}).get("mbpipe", {}).get("input_sha256")
@@ -56,8 +63,27 @@ def write_gate(name: str, level: int, labels: list[str], gate_path: str | Path) 
             "input_sha256": checked.extras["mbpipe"]["input_sha256"],
         }
     if problems:
+        withdraw_results_from(name, level)
         raise FragmentResultError(
             f"{len(problems)} of {len(labels)} level-{level} fragment results cannot be used; they were moved "
-            "aside as *.rejected and a rerun recomputes them:\n" + "\n".join(problems)
+            "aside as *.rejected, the results assembled from them were removed, and a rerun recomputes them:\n"
+            + "\n".join(problems)
         )
     write_json_atomic(gate_path, {"level": level, "fragments": manifest})
+
+
+def withdraw_results_from(name: str, level: int) -> list[Path]:
+    """Remove every assembled result that used level *level*: the level results from *level* up, the
+    many-body result, its table and its verification.  Snakemake does not rerun a job whose outputs
+    exist because an input went missing, so without this a rerun would keep them and never recompute
+    the rejected fragments.  Returns what was removed."""
+    results = layout.path(layout.RESULTS, name=name)
+    assembled = [p for p in results.glob("levels/n*.json") if int(p.stem.removeprefix("n")) >= level]
+    assembled += [
+        layout.path(pattern, name=name)
+        for pattern in (layout.MANYBODY_RESULT, layout.SUMMARY, layout.VERIFICATION, layout.SEQUENTIAL_RESULT)
+    ]
+    removed = [p for p in assembled if p.exists()]
+    for path in removed:
+        path.unlink()
+    return removed

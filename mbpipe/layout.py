@@ -19,6 +19,7 @@ SUMMARY = RESULTS + "/summary.csv"
 VERIFICATION = RESULTS + "/verification.json"
 SEQUENTIAL_RESULT = RESULTS + "/sequential.json"
 LOGS = "logs/{name}"
+FRAGMENT_LOG = LOGS + "/fragments/n{level}/{label}.log"
 
 
 def path(pattern: str, **fields) -> Path:

@@ -87,11 +87,11 @@ def make_plan(config: dict[str, Any], key: str | None = None) -> Plan:
     A fragment input is rewritten only when its content changes, so that Snakemake reruns exactly the
     fragments whose calculation changed.
     """
-    from mbpipe.config import manybody_input
+    from mbpipe.checks import checked_manybody_input
     from mbpipe.labels import encode_label, nbody_level
 
     name = config["name"]
-    mbin = manybody_input(config)
+    mbin = checked_manybody_input(config)
     write_text_if_changed(layout.path(layout.MANYBODY_INPUT, name=name), mbin.model_dump_json(indent=1) + "\n")
 
     levels: dict[int, list[str]] = {}

@@ -1,6 +1,6 @@
 rule assemble:
     input:
-        gate=last_gate(),
+        gates=all_gates(),
         manybody_input=f"{RESULTS}/input.json",
     output:
         manybody=f"{RESULTS}/manybody.json",

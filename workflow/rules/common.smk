@@ -8,6 +8,8 @@ sys.path.insert(0, str(CHECKOUT))
 
 from mbpipe import layout
 from mbpipe.config import validated
+from mbpipe.failures import failure_report
+from mbpipe.fragment import result_is_current, retry_memory_mb
 from mbpipe.plan import ensure_plan
 
 
@@ -39,9 +41,40 @@ wildcard_constraints:
 
 
 def previous_gate(wildcards):
-    """Level k starts once level k-1 is complete: one gate file, not every level k-1 result."""
-    previous = PLAN.previous_level(int(wildcards.level))
-    return [] if previous is None else layout.LEVEL_GATE.format(name=NAME, level=previous)
+    """Level k starts once level k-1 is complete: one gate file, not every level k-1 result.
+
+    A fragment whose result is current for its input takes the gate as `ancient`: rewriting
+    a lower level's gate (a recomputed or newly planned fragment there) then leaves it alone, while
+    every fragment that does run waits for the gate.
+    """
+    level = int(wildcards.level)
+    previous = PLAN.previous_level(level)
+    if previous is None:
+        return []
+    gate = layout.LEVEL_GATE.format(name=NAME, level=previous)
+    spec = layout.FRAGMENT_INPUT.format(name=NAME, level=level, label=wildcards.label)
+    result = layout.FRAGMENT_RESULT.format(name=NAME, level=level, label=wildcards.label)
+    up_to_date = result_is_current(spec, result)
+    return ancient(gate) if up_to_date else gate
+
+
+# Fragment memory (MB) for a first attempt; a retry after a resource error gets it times the attempt.
+# A profile's `set-resources: fragment:mem_mb=...` fixes the memory and replaces this scaling.
+FRAGMENT_MEMORY_MB = 2000
+
+
+def fragment_memory_mb(wildcards, attempt):
+    return retry_memory_mb(
+        layout.FRAGMENT_RESULT.format(name=NAME, level=wildcards.level, label=wildcards.label),
+        layout.FRAGMENT_INPUT.format(name=NAME, level=wildcards.level, label=wildcards.label),
+        FRAGMENT_MEMORY_MB,
+        attempt,
+    )
+
+
+def attempt_number(wildcards, attempt):
+    """Snakemake's attempt, for the job to tell a retry from a first try."""
+    return attempt
 
 
 def level_fragment_results(wildcards):
@@ -52,8 +85,18 @@ def level_fragment_results(wildcards):
     ]
 
 
-def last_gate():
-    return layout.LEVEL_GATE.format(name=NAME, level=PLAN.last_level)
+def gates_through(level):
+    """The gates of every level up to *level*: a result through level k uses all their fragments, and
+    a recomputed fragment of a lower level rewrites only its own level's gate."""
+    return [layout.LEVEL_GATE.format(name=NAME, level=k) for k in PLAN.level_numbers if k <= int(level)]
+
+
+def level_gates(wildcards):
+    return gates_through(wildcards.level)
+
+
+def all_gates():
+    return gates_through(PLAN.last_level)
 
 
 def final_outputs():

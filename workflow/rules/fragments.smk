@@ -8,9 +8,11 @@ rule fragment:
         f"{LOGS}/fragments/n{{level}}/{{label}}.log",
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=fragment_memory_mb,
+        attempt=attempt_number,
     shell:
-        "{MBPIPE} fragment {input.spec} {output} --ncores {threads} --memory-mb {resources.mem_mb} > {log} 2>&1"
+        "{MBPIPE} fragment {input.spec} {output} --ncores {threads} --memory-mb {resources.mem_mb}"
+        " --attempt {resources.attempt} > {log} 2>&1"
 
 
 rule gate:
@@ -22,5 +24,6 @@ rule gate:
         f"{LOGS}/gates/n{{level}}.log",
     params:
         name=NAME,
+    retries: 0  # a gate that rejects results has moved them aside: the next attempt is a rerun
     shell:
         "{MBPIPE} gate {params.name} {wildcards.level} {output} > {log} 2>&1"

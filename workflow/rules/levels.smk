@@ -1,6 +1,6 @@
 rule level_result:
     input:
-        gate=f"{RESULTS}/gates/n{{level}}.json",
+        gates=level_gates,
         manybody_input=f"{RESULTS}/input.json",
     output:
         f"{RESULTS}/levels/n{{level}}.json",

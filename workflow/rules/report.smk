@@ -6,7 +6,7 @@ def verification_result():
 rule report:
     input:
         summary=f"{RESULTS}/summary.csv",
-        gate=last_gate(),
+        gates=all_gates(),
         verification=verification_result(),
     output:
         convergence=report(

@@ -1,0 +1,50 @@
+"""Shared pieces of the failure, resume and bad-input tests: configs written to a temporary folder
+and the workflow run there, as a user would run it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+MOLECULES = CHECKOUT / "config" / "molecules"
+DATA = Path(__file__).resolve().parent / "data"
+
+PM7 = {"program": "mopac", "method": "pm7", "basis": None}
+HF_STO3G = {"program": "nwchem", "method": "hf", "basis": "sto-3g"}
+
+
+def write_config(folder: Path, **config) -> Path:
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def mbpipe_run(folder: Path, config: Path, *snakemake_args: str, **popen) -> subprocess.CompletedProcess:
+    """`mbpipe run CONFIG` in *folder*, with the shipped local profile."""
+    return subprocess.run(
+        [sys.executable, "-m", "mbpipe", "run", str(config), *snakemake_args],
+        cwd=folder,
+        env={**os.environ, "PYTHONPATH": str(CHECKOUT)},
+        capture_output=True,
+        text=True,
+        **popen,
+    )
+
+
+def fragment_results(folder: Path, name: str) -> list[Path]:
+    fragments = (folder / "results" / name / "fragments").glob("n*/*_b*.json")
+    return sorted(path for path in fragments if not path.name.endswith(".error.json"))
+
+
+def fragment_jobs_planned(dry_run_output: str) -> int:
+    """How many fragment jobs a Snakemake dry run would start, from its job-stats table."""
+    for line in dry_run_output.splitlines():
+        fields = line.split()
+        if len(fields) == 2 and fields[0] == "fragment":
+            return int(fields[1])
+    return 0
