@@ -48,9 +48,9 @@ def test_failed_fragments_are_reported_and_rerun_replaces_them(tmp_path):
 
     run = mbpipe_run(tmp_path, config)
     assert run.returncode != 0
-    # the monomer that could run, and the dimers: no level waits for another
+    # the monomer that could run; the dimers wait for a complete level 1
     finished = {path: path.read_bytes() for path in fragment_results(tmp_path, "failing")}
-    assert [p.name for p in finished] == ["hf_1_b1.json", "hf_1-2_b1-2.json", "hf_1-3_b1-3.json", "hf_2-3_b2-3.json"]
+    assert [p.name for p in finished] == ["hf_1_b1.json"]
 
     input_error, unknown_error = error_record(tmp_path, "hf_2_b2"), error_record(tmp_path, "hf_3_b3")
     assert input_error["success"] is False and input_error["error"]["error_type"] == "input_error"
