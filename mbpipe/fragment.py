@@ -6,6 +6,7 @@ Kept lean on imports: a cluster job starts a fresh Python for each fragment.
 from __future__ import annotations
 
 import hashlib
+import os
 import socket
 import sys
 import time
@@ -51,6 +52,8 @@ def run_fragment(input_path: str | Path, result_path: str | Path, ncores: int = 
         "wall_time_s": time.perf_counter() - t0,
         "ncores": ncores,
         "memory_mb": memory_mb,
+        # The batch job that ran the calculation on a cluster, None elsewhere.
+        "scheduler_job_id": os.environ.get("SLURM_JOB_ID") or os.environ.get("PBS_JOBID"),
     }
     error_file = error_path(result_path)
     if getattr(result, "success", False):
