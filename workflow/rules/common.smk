@@ -8,6 +8,7 @@ sys.path.insert(0, str(CHECKOUT))
 
 from mbpipe import layout
 from mbpipe.config import validated
+from mbpipe.bundle import bundle_name, ensure_costs, runtime_minutes
 from mbpipe.plan import ensure_plan
 
 
@@ -23,6 +24,7 @@ config.update(_validated)
 
 NAME = config["name"]
 PLAN = ensure_plan(config)
+COSTS = ensure_costs(config, PLAN)
 # QCEngine's NWChem harness writes the basis block in set order, which follows Python's string hash;
 # NWChem's last printed digit (1e-12 Eh) depends on that order. A fixed seed makes the fragment jobs
 # and the sequential baseline write identical input decks.
@@ -50,6 +52,16 @@ def level_fragment_results(wildcards):
         layout.FRAGMENT_RESULT.format(name=NAME, level=level, label=label)
         for label in PLAN.labels(level)
     ]
+
+
+def fragment_bundle(wildcards):
+    """Small fragments of a level share one cluster submission (group job); local runs ignore groups."""
+    level = int(wildcards.level)
+    return bundle_name(level, COSTS[level][wildcards.label], config["bundle_below_s"])
+
+
+def fragment_runtime(wildcards, attempt):
+    return runtime_minutes(COSTS[int(wildcards.level)][wildcards.label], attempt)
 
 
 def last_gate():

@@ -6,9 +6,12 @@ rule fragment:
         f"{RESULTS}/fragments/n{{level}}/{{label}}.json",
     log:
         f"{LOGS}/fragments/n{{level}}/{{label}}.log",
+    group:
+        fragment_bundle
     threads: 1
     resources:
         mem_mb=2000,
+        runtime=fragment_runtime,
     shell:
         "{MBPIPE} fragment {input.spec} {output} --ncores {threads} --memory-mb {resources.mem_mb} > {log} 2>&1"
 
