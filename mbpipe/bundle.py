@@ -7,11 +7,12 @@ The estimates are made once per plan (reading every fragment input) and kept in
 
 from __future__ import annotations
 
+import hashlib
 import math
+from pathlib import Path
 from typing import Any
 
-from mbpipe import layout
-from mbpipe.cost import estimated_seconds
+from mbpipe import cost, layout
 from mbpipe.jsonio import read_json, write_json_atomic
 from mbpipe.plan import Plan, plan_key
 
@@ -26,7 +27,7 @@ def ensure_costs(config: dict[str, Any], plan: Plan) -> dict[int, dict[str, floa
     """Estimated seconds of every fragment calculation, by level and label; computed only when the
     plan changed since the last estimate."""
     path = layout.path(COSTS, name=plan.name)
-    key = plan_key(config)
+    key = _costs_key(config)
     if path.exists():
         stored = read_json(path)
         if stored.get("key") == key:
@@ -34,6 +35,12 @@ def ensure_costs(config: dict[str, Any], plan: Plan) -> dict[int, dict[str, floa
     costs = estimate_costs(plan)
     write_json_atomic(path, {"key": key, "seconds": {str(level): seconds for level, seconds in costs.items()}})
     return costs
+
+
+def _costs_key(config: dict[str, Any]) -> str:
+    """Estimates are stale when the plan or the cost model changed."""
+    model = hashlib.sha256(Path(cost.__file__).read_bytes()).hexdigest()
+    return f"{plan_key(config)}-{model[:16]}"
 
 
 def estimate_costs(plan: Plan) -> dict[int, dict[str, float]]:
@@ -44,7 +51,7 @@ def estimate_costs(plan: Plan) -> dict[int, dict[str, float]]:
         costs[level] = {}
         for label in plan.labels(level):
             path = layout.path(layout.FRAGMENT_INPUT, name=plan.name, level=level, label=label)
-            costs[level][label] = round(estimated_seconds(AtomicInput.model_validate_json(path.read_text())), 3)
+            costs[level][label] = round(cost.estimated_seconds(AtomicInput.model_validate_json(path.read_text())), 3)
     return costs
 
 
