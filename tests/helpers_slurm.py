@@ -66,8 +66,10 @@ class SingleNodeSlurm:
         self.root = Path(root)
         self.host = socket.gethostname().split(".")[0]
         self.started: list[tuple[str, subprocess.Popen]] = []
-        self.env = dict(os.environ, SLURM_CONF=str(CONF_DIR / "slurm.conf"))
+        path = os.environ.get("PATH", "/usr/bin:/bin")
+        self.env = dict(os.environ, SLURM_CONF=str(CONF_DIR / "slurm.conf"), PATH=f"{path}:/usr/sbin:/sbin")
         self.written: list[Path] = []
+        self.hosts_line: str | None = None
 
     def __enter__(self):
         for name in ("slurm.conf", "slurmdbd.conf"):
@@ -75,6 +77,7 @@ class SingleNodeSlurm:
             if path.exists() and not path.read_text().startswith(MARKER):
                 raise ForeignSlurm(f"{path} exists and was not written by the mbpipe tests; not touching it")
         try:
+            self._make_host_resolvable()
             self._start_munge()
             self._start_mariadb()
             self._start_slurmdbd()
@@ -108,6 +111,19 @@ class SingleNodeSlurm:
         for path in self.written:
             path.unlink(missing_ok=True)
         self.written.clear()
+        if self.hosts_line:
+            hosts = Path("/etc/hosts")
+            hosts.write_text("".join(line for line in hosts.read_text().splitlines(True) if line != self.hosts_line))
+            self.hosts_line = None
+
+    def _make_host_resolvable(self) -> None:
+        """slurmctld and slurmd find each other by the short host name."""
+        try:
+            socket.gethostbyname(self.host)
+        except socket.gaierror:
+            self.hosts_line = f"127.0.0.1 {self.host}  {MARKER}"
+            with open("/etc/hosts", "a") as hosts:
+                hosts.write(self.hosts_line)
 
     def _start_munge(self) -> None:
         def munge_answers():
@@ -125,7 +141,7 @@ class SingleNodeSlurm:
         subprocess.run(
             ["mariadb-install-db", "--no-defaults", "--user=root", f"--datadir={datadir}",
              "--auth-root-authentication-method=normal", "--skip-test-db"],
-            check=True, capture_output=True,
+            check=True, capture_output=True, env=self.env,
         )  # fmt: skip
         self._spawn(
             "mariadbd",

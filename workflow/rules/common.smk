@@ -7,8 +7,8 @@ CHECKOUT = Path(workflow.basedir).parent
 sys.path.insert(0, str(CHECKOUT))
 
 from mbpipe import layout
-from mbpipe.config import validated
 from mbpipe.bundle import bundle_name, ensure_costs, runtime_minutes
+from mbpipe.config import validated
 from mbpipe.plan import ensure_plan
 
 
