@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -67,6 +68,8 @@ def is_torque(run=subprocess.run) -> bool:
 
 def submit(jobscript: str | Path, run=subprocess.run) -> str:
     """Submit *jobscript* with qsub; the job id qsub prints."""
+    if run is subprocess.run and not shutil.which("qsub"):
+        raise RuntimeError("qsub is not on PATH: run Snakemake with profiles/pbs on a host that submits PBS jobs")
     properties = job_properties(jobscript)
     command = ["qsub", *qsub_arguments(properties, torque=is_torque(run)), str(jobscript)]
     answer = run(command, capture_output=True, text=True)

@@ -7,4 +7,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from mbpipe.pbs import submit  # noqa: E402
 
-print(submit(sys.argv[-1]))
+try:
+    print(submit(sys.argv[-1]))
+except (RuntimeError, ValueError) as error:
+    sys.exit(f"profiles/pbs/submit.py: {error}")
