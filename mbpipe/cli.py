@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from mbpipe.config import WORKFLOW_DIR
+from mbpipe.scheduler import leave_scheduler_step
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     report.set_defaults(handler=_report)
 
     args, extra = parser.parse_known_args(argv)
+    if args.command != "run":
+        leave_scheduler_step()
     if extra and args.command != "run":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     return args.handler(args, extra) or 0

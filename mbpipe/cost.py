@@ -38,6 +38,9 @@ METHOD_SCALING = [
 _DEFAULT_SCALING = 3  # SCF: HF and DFT in practice
 
 STARTUP_SECONDS = 0.4
+# Measured: NWChem 7.0 (Debian 12, Open MPI) needs about 2 s for an HF/STO-3G water monomer, nearly
+# all of it start-up; without this a bundle of small NWChem fragments would be sized 5 times too short.
+PROGRAM_STARTUP_SECONDS = {"nwchem": 2.0}
 SECONDS_PER_100_FUNCTIONS = 1.0
 
 
@@ -62,4 +65,5 @@ def scaling_exponent(method: str) -> int:
 
 def estimated_seconds(atomic_input) -> float:
     exponent = scaling_exponent(atomic_input.specification.model.method)
-    return STARTUP_SECONDS + SECONDS_PER_100_FUNCTIONS * (nbasis(atomic_input) / 100) ** exponent
+    startup = PROGRAM_STARTUP_SECONDS.get(atomic_input.specification.program.lower(), STARTUP_SECONDS)
+    return startup + SECONDS_PER_100_FUNCTIONS * (nbasis(atomic_input) / 100) ** exponent

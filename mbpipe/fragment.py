@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import socket
 import sys
 import time
@@ -114,6 +115,8 @@ def run_fragment(
         "ncores": ncores,
         "memory_mb": memory_mb,
         "attempts": attempts,
+        # The batch job that ran the calculation on a cluster, None elsewhere.
+        "scheduler_job_id": os.environ.get("SLURM_JOB_ID") or os.environ.get("PBS_JOBID"),
     }
     if getattr(result, "success", False):
         extras = {**result.extras, "mbpipe": record}

@@ -20,7 +20,7 @@ from mbpipe.jsonio import read_json, write_json_atomic, write_text_if_changed
 # Bump when the plan file's layout or the fragment inputs' content changes meaning.
 PLAN_FORMAT = 1
 # Config keys that do not change which calculations run or what goes into them.
-_NOT_PLANNED = ("verify", "tolerance")
+_NOT_PLANNED = ("verify", "tolerance", "bundle_below_s")
 
 
 @dataclass(frozen=True)

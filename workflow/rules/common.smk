@@ -7,6 +7,7 @@ CHECKOUT = Path(workflow.basedir).parent
 sys.path.insert(0, str(CHECKOUT))
 
 from mbpipe import layout
+from mbpipe.bundle import bundle_name, ensure_costs, runtime_minutes
 from mbpipe.config import validated
 from mbpipe.failures import failure_report
 from mbpipe.fragment import result_is_current, retry_memory_mb
@@ -25,6 +26,7 @@ config.update(_validated)
 
 NAME = config["name"]
 PLAN = ensure_plan(config)
+COSTS = ensure_costs(config, PLAN)
 # QCEngine's NWChem harness writes the basis block in set order, which follows Python's string hash;
 # NWChem's last printed digit (1e-12 Eh) depends on that order. A fixed seed makes the fragment jobs
 # and the sequential baseline write identical input decks.
@@ -97,6 +99,16 @@ def level_gates(wildcards):
 
 def all_gates():
     return gates_through(PLAN.last_level)
+
+
+def fragment_bundle(wildcards):
+    """Small fragments of a level share one cluster submission (group job); local runs ignore groups."""
+    level = int(wildcards.level)
+    return bundle_name(level, COSTS[level][wildcards.label], config["bundle_below_s"])
+
+
+def fragment_runtime(wildcards, attempt):
+    return runtime_minutes(COSTS[int(wildcards.level)][wildcards.label], attempt)
 
 
 def final_outputs():

@@ -6,10 +6,13 @@ rule fragment:
         f"{RESULTS}/fragments/n{{level}}/{{label}}.json",
     log:
         f"{LOGS}/fragments/n{{level}}/{{label}}.log",
+    group:
+        fragment_bundle
     threads: 1
     resources:
         mem_mb=fragment_memory_mb,
         attempt=attempt_number,
+        runtime=fragment_runtime,
     shell:
         "{MBPIPE} fragment {input.spec} {output} --ncores {threads} --memory-mb {resources.mem_mb}"
         " --attempt {resources.attempt} > {log} 2>&1"

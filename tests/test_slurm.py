@@ -1,0 +1,91 @@
+"""The default run through profiles/slurm on a real single-node SLURM with accounting (sacct).
+
+Every fragment calculation must have run inside a SLURM job that sacct reports COMPLETED, and the
+assembled energies must equal QCManyBody's sequential ManyBodyComputer's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from helpers_slurm import ACCOUNT, PARTITION, ForeignSlurm, SingleNodeSlurm, missing_programs
+
+REPO = Path(__file__).resolve().parent.parent
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+
+pytestmark = [pytest.mark.slurm, pytest.mark.nwchem]
+
+
+@pytest.fixture(scope="module")
+def slurm(tmp_path_factory):
+    if os.geteuid() != 0:
+        pytest.skip("a private SLURM needs root (its daemons run as root here)")
+    if missing := missing_programs():
+        pytest.fail(f"{', '.join(missing)} not found: run scripts/setup, which installs SLURM, munge and MariaDB")
+    try:
+        with SingleNodeSlurm(tmp_path_factory.mktemp("slurm")) as cluster:
+            yield cluster
+    except ForeignSlurm as error:
+        pytest.skip(str(error))
+
+
+def user_profile(tmp_path: Path) -> Path:
+    """profiles/slurm with its EDIT lines filled in for this cluster, as a user would."""
+    profile = tmp_path / "profile"
+    shutil.copytree(REPO / "profiles" / "slurm", profile)
+    text = (profile / "config.yaml").read_text()
+    text = text.replace('"your-account"', f'"{ACCOUNT}"').replace('"your-partition"', f'"{PARTITION}"')
+    text = re.sub(r"^cores: \d+", f"cores: {os.cpu_count()}", text, flags=re.M)
+    (profile / "config.yaml").write_text(text)
+    return profile
+
+
+def job_logs(workdir: Path) -> str:
+    """The ends of the SLURM job logs and rule logs, to read when the run failed."""
+    logs = sorted((workdir / ".snakemake" / "slurm_logs").rglob("*.log")) + sorted((workdir / "logs").rglob("*.log"))
+    return "".join(f"\n==> {log} <==\n{log.read_text()[-1500:]}" for log in logs[:12])
+
+
+def test_default_run_through_slurm_matches_sequential(slurm, tmp_path):
+    workdir = tmp_path / "run"
+    command = [
+        str(SNAKEMAKE), "--snakefile", str(REPO / "workflow" / "Snakefile"),
+        "--directory", str(workdir), "--profile", str(user_profile(tmp_path)),
+        "--configfile", str(REPO / "config" / "config.yaml"),
+        # Poll a small test cluster every few seconds (the plugin's defaults suit real queues).
+        "--slurm-init-seconds-before-status-checks", "5", "--seconds-between-status-checks", "5",
+    ]  # fmt: skip
+    started = time.monotonic()
+    run = subprocess.run(command, env=slurm.env, capture_output=True, text=True, timeout=540)
+    wall = time.monotonic() - started
+    assert run.returncode == 0, run.stderr[-3000:] + job_logs(workdir)
+    print(f"SLURM run of the default config: {wall:.0f} s")
+
+    jobs = {job["id"]: job for job in slurm.jobs()}
+    results = sorted((workdir / "results" / "water-trimer" / "fragments").glob("n*/*.json"))
+    results = [r for r in results if not r.name.endswith(".error.json")]
+    plan = json.loads((workdir / "results" / "water-trimer" / "plan.json").read_text())
+    assert len(results) == sum(len(labels) for labels in plan["levels"].values())
+    fragment_jobs = set()
+    for result in results:
+        job_id = json.loads(result.read_text())["extras"]["mbpipe"]["scheduler_job_id"]
+        assert job_id in jobs, f"{result.name} ran outside SLURM (job {job_id})"
+        assert jobs[job_id]["state"] == "COMPLETED", jobs[job_id]
+        fragment_jobs.add(job_id)
+    # Bundling: the small fragments of a level share submissions, so far fewer jobs than fragments.
+    assert len(fragment_jobs) < len(results) / 5
+
+    pipeline = json.loads((workdir / "results" / "water-trimer" / "manybody.json").read_text())
+    sequential = json.loads((workdir / "results" / "water-trimer" / "sequential.json").read_text())
+    assert pipeline["return_result"] == pytest.approx(sequential["return_result"], abs=1e-10)
+    for key, value in sequential["properties"].items():
+        if isinstance(value, float):
+            assert pipeline["properties"][key] == pytest.approx(value, abs=1e-10), key
