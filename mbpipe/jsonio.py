@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 
-def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+def write_text_atomic(path: str | os.PathLike, text: str, durable: bool = True) -> None:
     """Write *text* to *path* through a temporary file in the same folder and a rename.
 
     A reader (or a rerun after a crash) sees either the old file, no file, or the whole new one.
+    *durable* flushes the file to disk before the rename; a caller that writes many files may leave
+    it off and flush them all at once with ``os.sync()`` before writing the file that vouches for them.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -20,8 +22,9 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     try:
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -37,13 +40,13 @@ def write_model_atomic(path: str | os.PathLike, model) -> None:
     write_text_atomic(path, model.model_dump_json(indent=1) + "\n")
 
 
-def write_text_if_changed(path: str | os.PathLike, text: str) -> bool:
+def write_text_if_changed(path: str | os.PathLike, text: str, durable: bool = True) -> bool:
     """Write *text* only when the file's content differs, so its modification time (which
     Snakemake compares) moves only when the content does. Returns whether it wrote."""
     path = Path(path)
     if path.exists() and path.read_text() == text:
         return False
-    write_text_atomic(path, text)
+    write_text_atomic(path, text, durable)
     return True
 
 

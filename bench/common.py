@@ -1,0 +1,103 @@
+"""What the benchmarks share: a water-cluster run in a scratch folder, the pipeline and QCManyBody's
+sequential ManyBodyComputer run on it as fresh processes, their wall times and peak memory."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from mbpipe.water_cluster import water_cluster_xyz  # noqa: E402
+
+SNAKEFILE = REPO / "workflow" / "Snakefile"
+# The fragment jobs run with PYTHONHASHSEED=0 (see workflow/rules/common.smk); so does the baseline.
+ENV = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(REPO)}
+
+
+@dataclass
+class Timed:
+    wall_s: float
+    peak_rss_mb: float
+    returncode: int
+    output: str
+
+
+def timed(command: list[str], cwd: Path | None = None) -> Timed:
+    """Run *command*; its wall time and the peak resident memory of the process (children that it
+    waited for included), read from wait4."""
+    t0 = time.perf_counter()
+    with open(os.devnull if cwd is None else cwd / "bench-last.log", "w+") as log:
+        process = subprocess.Popen(command, cwd=cwd, env=ENV, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - t0
+        process.returncode = os.waitstatus_to_exitcode(status)
+        log.seek(0)
+        output = log.read()
+    return Timed(wall, usage.ru_maxrss / 1024, process.returncode, output)
+
+
+def water_run(
+    folder: Path,
+    nwaters: int,
+    *,
+    max_nbody: int = 3,
+    bsse_type: tuple[str, ...] = ("nocp",),
+    program: str = "nwchem",
+    method: str = "hf",
+    basis: str | None = "6-31g",
+    seed: int = 2024,
+) -> Path:
+    """Write a water-*nwaters* cluster and an mbpipe config for it into *folder*; the config's path.
+    The pipeline's own verification is off: the benchmarks run the sequential computer themselves."""
+    folder.mkdir(parents=True, exist_ok=True)
+    molecule = folder / f"water-{nwaters}.xyz"
+    molecule.write_text(water_cluster_xyz(nwaters, seed=seed))
+    name = f"water{nwaters}-{max_nbody}b-{'-'.join(bsse_type)}-{program}-{method}-{basis or 'none'}".replace("*", "s")
+    config = {
+        "name": name,
+        "molecule": molecule.name,
+        "driver": "energy",
+        "bsse_type": list(bsse_type),
+        "max_nbody": max_nbody,
+        "model_chemistries": {"mc": {"program": program, "method": method, "basis": basis}},
+        "verify": "off",
+    }
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def snakemake_command(config: Path, workdir: Path, cores: int, *extra: str) -> list[str]:
+    return [
+        sys.executable, "-m", "snakemake",
+        "--snakefile", str(SNAKEFILE),
+        "--configfile", str(config),
+        "--directory", str(workdir),
+        "--cores", str(cores),
+        *extra,
+    ]  # fmt: skip
+
+
+def run_name(config: Path) -> str:
+    return yaml.safe_load(config.read_text())["name"]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def machine() -> str:
+    return f"{platform.node()}, {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, " + (
+        datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    )

@@ -1,0 +1,124 @@
+"""How planning and Snakemake scale with the number of fragment calculations, running no program.
+
+For water-N clusters, 3-body nocp (water-20: 1350, water-40: 10 700, water-60: 36 050, water-85:
+102 425 calculations), each in a fresh scratch folder:
+  plan        planning with QCManyBody and writing every fragment input (mbpipe.plan.ensure_plan)
+  parse       Snakemake reading the Snakefile with the plan in place (--list-rules)
+  dry run     Snakemake building the whole job graph (-n), wall time and peak memory
+  no-op       Snakemake on a finished run (nothing to do), wall time and peak memory
+
+To time the no-op check the benchmark writes stand-in files where the results would be.  They hold
+{"timing_stand_in": true} and no energy, live only in the benchmark's scratch folder, and are deleted
+with it: they exist to time Snakemake, never as results.
+
+    .venv/bin/python bench/scale.py --nwaters 20 40
+    .venv/bin/python bench/scale.py --nwaters 85 --scratch /tmp/scale85     # about 10^5 calculations
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from common import REPO, machine, run_name, snakemake_command, timed, water_run
+
+from mbpipe import layout
+
+STAND_IN = json.dumps({"timing_stand_in": True}) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--nwaters", type=int, nargs="+", default=[20, 40])
+    parser.add_argument("--max-nbody", type=int, default=3)
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--scratch", type=Path, help="folder for the runs (default: a temporary one, removed)")
+    parser.add_argument("--snakemake-args", default="", help="extra Snakemake options, one string")
+    args = parser.parse_args()
+    scratch = args.scratch or Path(tempfile.mkdtemp(prefix="mbpipe-scale-"))
+    extra = args.snakemake_args.split()
+    print(f"3-body nocp plans, no program run; {machine()}")
+    header = f"{'waters':>6} {'calcs':>7} {'jobs':>6} {'plan s':>7} {'plan MB':>7} {'parse s':>7} "
+    header += f"{'dry s':>6} {'dry MB':>6} {'no-op s':>7} {'no-op MB':>8}"
+    rows = []
+    for nwaters in args.nwaters:
+        folder = scratch / f"water-{nwaters}"
+        shutil.rmtree(folder, ignore_errors=True)
+        config = water_run(folder, nwaters, max_nbody=args.max_nbody, program="mopac", method="pm7", basis=None)
+        workdir = folder / "run"
+        workdir.mkdir()
+        name = run_name(config)
+
+        plan = timed([sys.executable, str(REPO / "bench" / "plan_only.py"), str(config)], cwd=workdir)
+        _check(plan, "planning")
+        ncalcs = int(plan.output.split()[-1])
+        parse = timed(snakemake_command(config, workdir, args.cores, "--list-rules", *extra), cwd=workdir)
+        _check(parse, "parse")
+        dry = timed(snakemake_command(config, workdir, args.cores, "-n", *extra), cwd=workdir)
+        _check(dry, "dry run")
+        njobs = _total_jobs(dry.output)
+
+        _write_stand_ins(workdir, name)
+        # the many-body result and everything under it; the report's plots are not part of the check
+        target = str(layout.path(layout.MANYBODY_RESULT, name=name))
+        noop = timed(snakemake_command(config, workdir, args.cores, target, *extra), cwd=workdir)
+        _check(noop, "no-op run")
+        if "Nothing to be done" not in noop.output:
+            sys.exit(f"the no-op run found work to do, the stand-ins are incomplete:\n{noop.output[-2000:]}")
+        row = (
+            f"{nwaters:>6} {ncalcs:>7} {njobs:>6} {plan.wall_s:>7.1f} {plan.peak_rss_mb:>7.0f} {parse.wall_s:>7.1f} "
+            f"{dry.wall_s:>6.1f} {dry.peak_rss_mb:>6.0f} {noop.wall_s:>7.1f} {noop.peak_rss_mb:>8.0f}"
+        )
+        rows.append(row)
+        print(header if len(rows) == 1 else "", row, sep="\n" if len(rows) == 1 else "", flush=True)
+        shutil.rmtree(folder)
+    if args.scratch is None:
+        shutil.rmtree(scratch)
+    return 0
+
+
+def _write_stand_ins(workdir: Path, name: str) -> None:
+    """Stand-ins for every output of a finished run, in the order the jobs would write them, so that
+    each is newer than its inputs."""
+    import os
+
+    from mbpipe.plan import load_plan
+
+    os.chdir(workdir)
+    try:
+        plan = load_plan(name)
+        for level in plan.level_numbers:
+            for path in plan.fragment_results(upto=level):
+                if path.parent.name == f"n{level}":
+                    _stand_in(path)
+            _stand_in(layout.path(layout.LEVEL_GATE, name=name, level=level))
+            _stand_in(layout.path(layout.LEVEL_RESULT, name=name, level=level))
+        _stand_in(layout.path(layout.MANYBODY_RESULT, name=name))
+        _stand_in(layout.path(layout.SUMMARY, name=name))
+    finally:
+        os.chdir(REPO)
+
+
+def _stand_in(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(STAND_IN)
+
+
+def _total_jobs(output: str) -> int:
+    for line in output.splitlines():
+        if line.startswith("total"):
+            return int(line.split()[1])
+    return -1
+
+
+def _check(run, what: str) -> None:
+    if run.returncode:
+        sys.exit(f"{what} failed (exit {run.returncode}):\n{run.output[-3000:]}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
