@@ -45,7 +45,8 @@ def test_model_chemistry_and_molecule_changes_rerun_only_their_fragments(tmp_pat
     (tmp_path / "moved").mkdir()
     moved = tmp_path / "moved" / TRIMER.name
     lines = TRIMER.read_text().splitlines()
-    lines[-1] = lines[-1].replace("1.100000", "1.150000")  # an H of water 3
+    symbol, x, y, z = lines[-1].split()  # an H of water 3, moved 0.05 Angstrom along z
+    lines[-1] = f"{symbol} {x} {y} {float(z) + 0.05:.6f}"
     moved.write_text("\n".join(lines) + "\n")
     # water 3 at PM7 and at PM6, and the PM6 dimers 1-3, 2-3 and trimer 1-2-3
     assert planned_fragment_jobs(tmp_path, **{**config, "molecule": str(moved)}) == 5
