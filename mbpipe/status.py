@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ import pandas as pd
 
 from mbpipe import cost, layout
 from mbpipe.calibration import Calibration, calibrate
+from mbpipe.failures import message_sections
 from mbpipe.fragment import error_path
 from mbpipe.fragment_table import fragment_table
 from mbpipe.jsonio import read_json
@@ -136,20 +136,15 @@ def error_line(record: dict) -> str:
     """One line that says why a fragment failed, from its error record (a QCSchema FailedOperation).
 
     QCEngine's message for a program that stopped opens with the whole input deck; the first line of
-    the program's standard error (after ``STDERR:``) that names an error says more, then any such line
-    of the message, then its first line."""
+    the program's standard error (its ``STDERR:`` section) that names an error says more, then any such
+    line of the message, then its first line."""
     error = record.get("error") or {}
     kind = error.get("error_type", "error")
-    lines = [line.strip() for line in (error.get("error_message") or "").splitlines()]
-    lines = [line for line in lines if line and not _SECTION.match(line)]
-    stderr = (error.get("error_message") or "").partition("STDERR:")[2].partition("TRACEBACK:")[0]
-    candidates = [line.strip() for line in stderr.splitlines() if "error" in line.lower()]
+    sections = message_sections(error.get("error_message") or "")
+    lines = [line.strip() for text in sections.values() for line in text.splitlines() if line.strip()]
+    candidates = [line.strip() for line in sections.get("STDERR", "").splitlines() if "error" in line.lower()]
     candidates += [line for line in lines if "error" in line.lower() and not line.startswith("QCEngine")]
     return f"{kind}: {(candidates or lines or ['no message'])[0]}"
-
-
-# QCEngine's section headers in an error message
-_SECTION = re.compile(r"^[A-Z]+:$")
 
 
 def format_status(status: RunStatus, workdir: Path) -> str:
