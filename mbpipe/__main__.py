@@ -1,3 +1,12 @@
-from mbpipe.cli import main
+"""`python -m mbpipe`, as the workflow's rules run it: handed to the run's job server when it has one."""
 
-raise SystemExit(main())
+import sys
+
+from mbpipe.job_client import hand_over
+
+status = hand_over(sys.argv[1:])
+if status is None:
+    from mbpipe.cli import main
+
+    status = main()
+raise SystemExit(status)

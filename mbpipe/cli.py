@@ -52,6 +52,12 @@ def main(argv: list[str] | None = None) -> int:
     fragment.add_argument("--attempt", type=int, default=1, help="Snakemake's attempt number (retries)")
     fragment.set_defaults(handler=_fragment)
 
+    serve = commands.add_parser("serve", help="(run start) the warm process that runs a local run's jobs")
+    serve.add_argument("address", type=Path, help="the Unix socket to listen at")
+    serve.add_argument("--programs", nargs="*", default=[], help="QC programs to start up once (version probe)")
+    serve.add_argument("--parent", type=int, required=True, help="stop when this process (Snakemake) ends")
+    serve.set_defaults(handler=_serve)
+
     gate = commands.add_parser("gate", help="(rule) check a level's fragment results and write its gate")
     gate.add_argument("name")
     gate.add_argument("level", type=int)
@@ -146,9 +152,17 @@ def _status(args, _):
 
 
 def _fragment(args, _):
+    from mbpipe import job_server
     from mbpipe.fragment import run_fragment
 
-    return 0 if run_fragment(args.input, args.result, args.ncores, args.memory_mb, args.attempt) else 1
+    succeeded = run_fragment(args.input, args.result, args.ncores, args.memory_mb, args.attempt, job_server.runner)
+    return 0 if succeeded else 1
+
+
+def _serve(args, _):
+    from mbpipe.job_server import serve
+
+    serve(args.address, args.parent, args.programs)
 
 
 def _gate(args, _):

@@ -71,10 +71,16 @@ def retry_memory_mb(result_path: str | Path, input_path: str | Path, base_mb: in
 
 
 def run_fragment(
-    input_path: str | Path, result_path: str | Path, ncores: int = 1, memory_mb: float = 2000, attempt: int = 1
+    input_path: str | Path,
+    result_path: str | Path,
+    ncores: int = 1,
+    memory_mb: float = 2000,
+    attempt: int = 1,
+    runner: str = "job",
 ) -> bool:
     """Run the AtomicInput in *input_path*; write the AtomicResult to *result_path*, or an error record
-    beside it.  Returns whether the calculation succeeded.
+    beside it.  Returns whether the calculation succeeded.  *runner* records where it ran: "job" (the
+    fragment job's own process) or "job-server" (see mbpipe/job_server.py).
 
     A retry (*attempt* > 1) of a calculation whose last attempt QCEngine judged an input error is not
     run again: the same input would fail the same way.
@@ -115,6 +121,7 @@ def run_fragment(
         "ncores": ncores,
         "memory_mb": memory_mb,
         "attempts": attempts,
+        "runner": runner,
         # The batch job that ran the calculation on a cluster, None elsewhere.
         "scheduler_job_id": os.environ.get("SLURM_JOB_ID") or os.environ.get("PBS_JOBID"),
     }

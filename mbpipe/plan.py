@@ -60,6 +60,12 @@ class Plan:
     def nfragment_calculations(self) -> int:
         return sum(len(labels) for labels in self.levels.values())
 
+    @property
+    def programs(self) -> list[str]:
+        """The QC programs of the run's model chemistries (from its ManyBodyInput, read as plain JSON)."""
+        mbin = read_json(layout.path(layout.MANYBODY_INPUT, name=self.name))
+        return sorted({spec["program"] for spec in mbin["specification"]["specification"].values()})
+
 
 def plan_key(config: dict[str, Any]) -> str:
     """A fingerprint of everything that decides the plan: the config and the files it names."""

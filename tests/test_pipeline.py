@@ -83,6 +83,13 @@ def test_every_planned_fragment_has_its_result(default_run):
     assert len(found) == 19
 
 
+def test_local_fragments_ran_in_the_runs_job_server(default_run):
+    """A local run starts QCEngine once (mbpipe/job_server.py), not once per fragment."""
+    fragments = (default_run / "results" / "water-trimer" / "fragments").glob("n*/*.json")
+    runners = {json.loads(path.read_text())["extras"]["mbpipe"]["runner"] for path in fragments}
+    assert runners == {"job-server"}
+
+
 def test_no_level_starts_before_the_previous_one_finished(default_run):
     results = default_run / "results" / "water-trimer"
     times = {}

@@ -72,7 +72,9 @@ def test_killed_run_resumes_without_recomputing_finished_fragments(finished_run)
     while len(fragment_results(killed, "hexamer")) < NFRAGMENTS // 2:
         assert run.poll() is None and time.monotonic() < deadline, run.stderr.read() if run.stderr else ""
         time.sleep(0.1)
-    # a second run in the same folder while the first is alive leaves its lock alone and is refused
+    # Frozen (alive, holding its lock, computing nothing more), the run meets a second run in the same
+    # folder: that one leaves the lock alone and is refused.  Then the whole process group is killed.
+    os.killpg(run.pid, signal.SIGSTOP)
     intruder = mbpipe_run(killed, killed / "config.yaml")
     assert intruder.returncode != 0 and "not unlocking" in intruder.stderr, intruder.stderr
     assert run.poll() is None

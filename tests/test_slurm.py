@@ -76,7 +76,9 @@ def test_default_run_through_slurm_matches_sequential(slurm, tmp_path):
     assert len(results) == sum(len(labels) for labels in plan["levels"].values())
     fragment_jobs = set()
     for result in results:
-        job_id = json.loads(result.read_text())["extras"]["mbpipe"]["scheduler_job_id"]
+        record = json.loads(result.read_text())["extras"]["mbpipe"]
+        job_id = record["scheduler_job_id"]
+        assert record["runner"] == "job"  # the submitted job's own process, not a server on the login node
         assert job_id in jobs, f"{result.name} ran outside SLURM (job {job_id})"
         assert jobs[job_id]["state"] == "COMPLETED", jobs[job_id]
         fragment_jobs.add(job_id)

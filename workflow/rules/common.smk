@@ -11,6 +11,7 @@ from mbpipe.bundle import bundle_name, ensure_costs, runtime_minutes
 from mbpipe.config import validated
 from mbpipe.failures import failure_report
 from mbpipe.fragment import result_is_current, retry_memory_mb
+from mbpipe import job_server
 from mbpipe.plan import ensure_plan
 
 
@@ -101,8 +102,17 @@ def all_gates():
     return gates_through(PLAN.last_level)
 
 
+def runs_here():
+    """Whether the jobs run on this machine, also in a dry run of it: Snakemake then swaps in its
+    dry-run executor, and uses threads only when the executor it stands in for is a cluster one."""
+    return workflow.local_exec and not workflow.execution_settings.use_threads
+
+
 def fragment_bundle(wildcards):
-    """Small fragments of a level share one cluster submission (group job); local runs ignore groups."""
+    """Small fragments of a level share one cluster submission (group job).  Local runs ignore groups,
+    and Snakemake's checks of them cost seconds per 10^4 jobs: a local run has none."""
+    if runs_here():
+        return None
     level = int(wildcards.level)
     return bundle_name(level, COSTS[level][wildcards.label], config["bundle_below_s"])
 

@@ -1,0 +1,176 @@
+"""The warm fragment server of local runs, with real MOPAC and NWChem calculations.
+
+A fragment job hands its calculation to the server; the checks are that the job process itself stays
+lean, that the result is the one the program gives when QCEngine runs it directly, that failures and
+killed jobs behave as they do without the server, and that the server ends with its Snakemake.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import qcengine
+from helpers_failures import CHECKOUT, HF_STO3G, MOLECULES, PM7, mbpipe_run, write_config
+from qcelemental.models.v2 import AtomicInput, Molecule
+
+from mbpipe import job_server
+from mbpipe.molecule import read_molecule
+
+WATER = Molecule.from_data(
+    """
+    0 1
+    O  -1.551007  -0.114520   0.000000
+    H  -1.934259   0.762503   0.000000
+    H  -0.599677   0.040712   0.000000
+    """
+)
+
+
+@pytest.fixture
+def server():
+    started = job_server.start(sys.executable, CHECKOUT, ["mopac", "nwchem"])
+    assert started is not None
+    yield started
+    job_server.stop(started, Path(os.environ[job_server.ADDRESS_VARIABLE]))
+
+
+def fragment_job(input_path: Path, result_path: Path, *python_options: str) -> subprocess.Popen:
+    """A fragment job's command, as the fragment rule runs it (environment inherited from this process)."""
+    return subprocess.Popen(
+        [sys.executable, *python_options, "-m", "mbpipe", "fragment", str(input_path), str(result_path)],
+        env={**os.environ, "PYTHONPATH": str(CHECKOUT), "PYTHONHASHSEED": "0"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def write_input(folder: Path, model: dict, keywords: dict | None = None, molecule=WATER) -> Path:
+    atomic_input = AtomicInput(
+        molecule=molecule,
+        specification={"driver": "energy", "program": model["program"], "keywords": keywords or {},
+                       "model": {"method": model["method"], "basis": model["basis"]}},
+    )  # fmt: skip
+    path = folder / "input.json"
+    path.write_text(atomic_input.model_dump_json())
+    return path
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below *pid* (Linux /proc)."""
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        below = children.get(todo.pop(), [])
+        found += below
+        todo += below
+    return found
+
+
+def command_name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+@pytest.mark.mopac
+def test_job_hands_its_calculation_to_the_server_and_gets_the_direct_result(server, tmp_path):
+    input_path = write_input(tmp_path, PM7)
+    job = fragment_job(input_path, tmp_path / "result.json", "-X", "importtime")
+    _, stderr = job.communicate(timeout=120)
+    assert job.returncode == 0, stderr
+    # the job process never imported QCEngine: the server's child ran the calculation
+    assert " qcengine" not in stderr and "| mbpipe.job_client" in stderr
+    record = json.loads((tmp_path / "result.json").read_text())
+    assert record["extras"]["mbpipe"]["runner"] == "job-server"
+    direct = qcengine.compute(AtomicInput.model_validate_json(input_path.read_text()), "mopac", raise_error=True)
+    assert record["return_result"] == pytest.approx(direct.return_result, abs=1e-10)
+
+
+@pytest.mark.mopac
+def test_without_a_server_the_job_calculates_in_its_own_process(tmp_path, monkeypatch):
+    monkeypatch.delenv(job_server.ADDRESS_VARIABLE, raising=False)
+    job = fragment_job(write_input(tmp_path, PM7), tmp_path / "result.json")
+    _, stderr = job.communicate(timeout=120)
+    assert job.returncode == 0, stderr
+    assert json.loads((tmp_path / "result.json").read_text())["extras"]["mbpipe"]["runner"] == "job"
+
+
+@pytest.mark.nwchem
+def test_a_failed_calculation_fails_the_job_with_the_programs_message(server, tmp_path):
+    # NWChem refuses an unknown SCF directive: QCEngine calls that an input error
+    job = fragment_job(write_input(tmp_path, HF_STO3G, {"scf__bogus": 1}), tmp_path / "result.json")
+    stdout, stderr = job.communicate(timeout=120)
+    assert job.returncode == 1
+    assert "failed in nwchem: input_error" in stderr
+    assert not (tmp_path / "result.json").exists()
+    record = json.loads((tmp_path / "result.error.json").read_text())
+    assert record["error"]["error_type"] == "input_error"
+
+
+@pytest.mark.nwchem
+def test_killing_the_job_stops_its_calculation(server, tmp_path):
+    # MP2/6-31G** on a water hexamer: tens of seconds of NWChem, long enough to be caught running
+    hexamer = read_molecule(MOLECULES / "water-hexamer.xyz")
+    model = {"program": "nwchem", "method": "mp2", "basis": "6-31g**"}
+    result = tmp_path / "result.json"
+    job = fragment_job(write_input(tmp_path, model, molecule=hexamer), result)
+    deadline = time.monotonic() + 60
+    while not any(command_name(pid) == "nwchem" for pid in descendants(server.pid)):
+        assert time.monotonic() < deadline and job.poll() is None, "NWChem never started"
+        time.sleep(0.2)
+    job.send_signal(signal.SIGKILL)
+    job.wait()
+    deadline = time.monotonic() + 30
+    while descendants(server.pid):
+        assert time.monotonic() < deadline, [command_name(pid) for pid in descendants(server.pid)]
+        time.sleep(0.2)
+    assert not result.exists() and not (tmp_path / "result.error.json").exists()
+    assert server.poll() is None  # the server itself goes on serving
+
+
+@pytest.mark.mopac
+def test_the_server_ends_with_its_snakemake(tmp_path):
+    config = write_config(
+        tmp_path, name="pm7", molecule=str(MOLECULES / "water-trimer.xyz"), bsse_type=["nocp"], max_nbody=2,
+        model_chemistries={"pm7": PM7}, verify="off",
+    )  # fmt: skip
+    servers_before, sockets_before = servers(), socket_folders()
+    run = mbpipe_run(tmp_path, config, "--cores", "2")
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = list((tmp_path / "results" / "pm7" / "fragments").glob("n*/*.json"))
+    assert len(results) == 6  # 3 monomers, 3 dimers
+    assert {json.loads(path.read_text())["extras"]["mbpipe"]["runner"] for path in results} == {"job-server"}
+    # no server is left behind, nor its socket
+    assert servers() - servers_before == set()
+    assert socket_folders() - sockets_before == set()
+
+
+def servers() -> set[int]:
+    found = set()
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if b"mbpipe\0serve\0" in (proc / "cmdline").read_bytes():
+                found.add(int(proc.name))
+        except OSError:
+            pass
+    return found
+
+
+def socket_folders() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("mbpipe-*/fragments.sock"))
