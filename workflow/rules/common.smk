@@ -121,6 +121,13 @@ def fragment_runtime(wildcards, attempt):
     return runtime_minutes(COSTS[int(wildcards.level)][wildcards.label], attempt)
 
 
+def start_job_server():
+    """On a workstation, the jobs hand their work to one warm process (mbpipe/job_server.py); cluster
+    jobs run elsewhere and work in their own process."""
+    if workflow.local_exec:
+        job_server.start(sys.executable, CHECKOUT, PLAN.programs)
+
+
 def final_outputs():
     outputs = [
         layout.MANYBODY_RESULT.format(name=NAME),
