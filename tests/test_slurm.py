@@ -78,7 +78,7 @@ def test_default_run_through_slurm_matches_sequential(slurm, tmp_path):
     for result in results:
         record = json.loads(result.read_text())["extras"]["mbpipe"]
         job_id = record["scheduler_job_id"]
-        assert record["runner"] == "job"  # the submitted job's own process, not a server on the login node
+        assert record["runner"] == "job-server"  # the warm server of the submission's own Snakemake
         assert job_id in jobs, f"{result.name} ran outside SLURM (job {job_id})"
         assert jobs[job_id]["state"] == "COMPLETED", jobs[job_id]
         fragment_jobs.add(job_id)

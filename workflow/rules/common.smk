@@ -122,10 +122,10 @@ def fragment_runtime(wildcards, attempt):
 
 
 def start_job_server():
-    """On a workstation, the jobs hand their work to one warm process (mbpipe/job_server.py); cluster
-    jobs run elsewhere and work in their own process."""
-    if workflow.local_exec:
-        job_server.start(sys.executable, CHECKOUT, PLAN.programs)
+    """The jobs of this Snakemake hand their work to one warm process (mbpipe/job_server.py).  A local
+    run starts it in its start hook; a cluster job's own Snakemake, which runs no hooks, starts it when
+    it reads the workflow (below), and the fragments of a bundle share it."""
+    job_server.start(sys.executable, CHECKOUT, PLAN.programs)
 
 
 def final_outputs():
@@ -139,3 +139,7 @@ def final_outputs():
     if config["verify"] == "sequential":
         outputs.append(layout.VERIFICATION.format(name=NAME))
     return outputs
+
+
+if workflow.remote_exec:
+    start_job_server()
