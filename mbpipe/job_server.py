@@ -1,13 +1,13 @@
-"""A warm process that runs the jobs of one Snakemake: QCEngine started once, not once per job.
+"""A warm process that runs a workstation run's jobs.
 
 A fresh Python per fragment spends about 2.5 s before its calculation starts (importing QCEngine,
 QCEngine's survey of the CPU, the QC program's version probe): longer than a small fragment itself,
-and the gate and assembly jobs pay the same imports.  The Snakemake that runs the jobs (a local
-run's, or a cluster submission's own) starts this server once; it does that work once, and every rule's
-`mbpipe` command hands its work over a Unix socket to a child forked from it.  The job still owns what
-it always owned: its output goes to the job's own log (the job passes its stdout and stderr), the work
-sees the job's environment and working directory, the job's exit status is the work's, and killing the
-job stops the work.  A job that finds no server does the work in its own process.
+and the gate and assembly jobs pay the same imports.  For a local run, Snakemake's start hook starts
+this server once; it does that work once, and every rule's `mbpipe` command hands its work over a
+Unix socket to a child forked from it.  The job still owns what it always owned: its output goes to
+the job's own log (the job passes its stdout and stderr), the work sees the job's environment and
+working directory, the job's exit status is the work's, and killing the job stops the work.  Jobs that
+find no server (cluster jobs, a run whose hook did not start one) do the work in their own process.
 """
 
 from __future__ import annotations
@@ -77,28 +77,20 @@ def serve(address: Path, parent: int, programs: list[str]) -> None:
 
 
 def _warm_up(programs: list[str]) -> None:
-    """What every job would otherwise do first, done once for all the forked children.  QCEngine's CPU
-    survey and the programs' version probes wait on other processes: they run side by side with the
-    imports, and all are done before the first child is forked."""
+    """What every job would otherwise do first, done once for all the forked children."""
     import qcengine
 
-    def probe_version(name: str) -> None:
-        try:
-            qcengine.get_program(name).get_version()
-        except Exception:  # a program that is missing fails, with its own message, in each calculation
-            pass
-
-    waits = [threading.Thread(target=qcengine.config.get_global)]
-    waits += [threading.Thread(target=probe_version, args=(name,)) for name in programs]
-    for thread in waits:
-        thread.start()
     import mbpipe.assemble  # noqa: F401  (QCManyBody, for the gate, level and assembly jobs)
     import mbpipe.cli  # noqa: F401
     import mbpipe.fragment  # noqa: F401
     import mbpipe.gate  # noqa: F401
 
-    for thread in waits:
-        thread.join()
+    qcengine.config.get_global()
+    for name in programs:
+        try:
+            qcengine.get_program(name).get_version()
+        except Exception:  # a program that is missing fails, with its own message, in each calculation
+            pass
 
 
 class _Server(socketserver.ForkingMixIn, socketserver.UnixStreamServer):
