@@ -1,6 +1,7 @@
 """Running one fragment calculation through QCEngine.
 
-Kept lean on imports: a cluster job starts a fresh Python for each fragment.
+Kept lean on imports: the Snakefile imports it whenever Snakemake reads the workflow, and QCEngine is
+imported only to calculate.
 """
 
 from __future__ import annotations
