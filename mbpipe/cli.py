@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     fragment.add_argument("--attempt", type=int, default=1, help="Snakemake's attempt number (retries)")
     fragment.set_defaults(handler=_fragment)
 
-    serve = commands.add_parser("serve", help="(run start) the warm process that runs a local run's jobs")
+    serve = commands.add_parser("serve", help="(Snakemake) the warm process that runs one Snakemake's jobs")
     serve.add_argument("address", type=Path, help="the Unix socket to listen at")
     serve.add_argument("--programs", nargs="*", default=[], help="QC programs to start up once (version probe)")
     serve.add_argument("--parent", type=int, required=True, help="stop when this process (Snakemake) ends")

@@ -1,13 +1,13 @@
-"""A warm process that runs a workstation run's jobs.
+"""A warm process that runs the jobs of one Snakemake: QCEngine started once, not once per job.
 
 A fresh Python per fragment spends about 2.5 s before its calculation starts (importing QCEngine,
 QCEngine's survey of the CPU, the QC program's version probe): longer than a small fragment itself,
-and the gate and assembly jobs pay the same imports.  For a local run, Snakemake's start hook starts
-this server once; it does that work once, and every rule's `mbpipe` command hands its work over a
-Unix socket to a child forked from it.  The job still owns what it always owned: its output goes to
-the job's own log (the job passes its stdout and stderr), the work sees the job's environment and
-working directory, the job's exit status is the work's, and killing the job stops the work.  Jobs that
-find no server (cluster jobs, a run whose hook did not start one) do the work in their own process.
+and the gate and assembly jobs pay the same imports.  The Snakemake that runs the jobs (a local
+run's, or a cluster submission's own) starts this server once; it does that work once, and every rule's
+`mbpipe` command hands its work over a Unix socket to a child forked from it.  The job still owns what
+it always owned: its output goes to the job's own log (the job passes its stdout and stderr), the work
+sees the job's environment and working directory, the job's exit status is the work's, and killing the
+job stops the work.  A job that finds no server does the work in its own process.
 """
 
 from __future__ import annotations
@@ -132,9 +132,11 @@ class _Job(socketserver.BaseRequestHandler):
         try:
             status = main(request["argv"])
         except SystemExit as stopped:  # as Python reports it at the top level
-            status = stopped.code if isinstance(stopped.code, int) else 0 if stopped.code is None else 1
-            if not isinstance(stopped.code, int | None):
+            if stopped.code is None or isinstance(stopped.code, int):
+                status = stopped.code or 0
+            else:
                 print(stopped.code, file=sys.stderr)
+                status = 1
         except Exception:
             traceback.print_exc()
             status = 1
