@@ -18,7 +18,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from mbpipe.water_cluster import water_cluster_xyz  # noqa: E402
+from mbpipe.molecules.water_cluster import water_cluster_xyz  # noqa: E402
 
 SNAKEFILE = REPO / "workflow" / "Snakefile"
 # The fragment jobs run with PYTHONHASHSEED=0 (see workflow/rules/common.smk); so does the baseline.

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from common import REPO, machine, run_name, snakemake_command, timed, water_run
 
-from mbpipe import layout
+from mbpipe.base import layout
 
 
 def main() -> int:
@@ -63,7 +63,7 @@ def main() -> int:
     if not args.no_sequential:
         from qcmanybody.models.v2 import ManyBodyResult
 
-        from mbpipe.verify import compare
+        from mbpipe.pipeline.verify import compare
 
         sequential_json = scratch / "sequential.json"
         seq = timed([sys.executable, str(REPO / "bench" / "sequential.py"), str(config), str(sequential_json)])

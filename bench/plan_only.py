@@ -7,8 +7,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mbpipe.config import load_config  # noqa: E402
-from mbpipe.plan import ensure_plan  # noqa: E402
+from mbpipe.config.load import load_config  # noqa: E402
+from mbpipe.pipeline.plan import ensure_plan  # noqa: E402
 
 if __name__ == "__main__":
     print("calculations", ensure_plan(load_config(sys.argv[1])).nfragment_calculations)

@@ -10,11 +10,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mbpipe.assemble import analyze  # noqa: E402
-from mbpipe.config import load_config, manybody_input  # noqa: E402
-from mbpipe.cost import estimated_seconds  # noqa: E402
-from mbpipe.jsonio import write_model_atomic  # noqa: E402
-from mbpipe.plan import fragment_inputs  # noqa: E402
+from mbpipe.base.jsonio import write_model_atomic  # noqa: E402
+from mbpipe.cluster.cost import estimated_seconds  # noqa: E402
+from mbpipe.config.load import load_config  # noqa: E402
+from mbpipe.config.manybody_input import manybody_input  # noqa: E402
+from mbpipe.pipeline.assemble import analyze  # noqa: E402
+from mbpipe.pipeline.plan import fragment_inputs  # noqa: E402
 
 
 def compute(item):

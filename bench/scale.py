@@ -26,7 +26,7 @@ from pathlib import Path
 
 from common import REPO, machine, run_name, snakemake_command, timed, water_run
 
-from mbpipe import layout
+from mbpipe.base import layout
 
 STAND_IN = json.dumps({"timing_stand_in": True}) + "\n"
 
@@ -86,7 +86,7 @@ def _write_stand_ins(workdir: Path, name: str) -> None:
     each is newer than its inputs."""
     import os
 
-    from mbpipe.plan import load_plan
+    from mbpipe.pipeline.plan import load_plan
 
     os.chdir(workdir)
     try:

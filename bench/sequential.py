@@ -8,9 +8,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mbpipe.config import load_config, manybody_input  # noqa: E402
-from mbpipe.jsonio import write_model_atomic  # noqa: E402
-from mbpipe.verify import sequential_result  # noqa: E402
+from mbpipe.base.jsonio import write_model_atomic  # noqa: E402
+from mbpipe.config.load import load_config  # noqa: E402
+from mbpipe.config.manybody_input import manybody_input  # noqa: E402
+from mbpipe.pipeline.verify import sequential_result  # noqa: E402
 
 if __name__ == "__main__":
     config, result = Path(sys.argv[1]), Path(sys.argv[2])

@@ -21,10 +21,10 @@ from pathlib import Path
 
 from common import REPO, machine, median, run_name, snakemake_command, timed, water_run
 
-from mbpipe.assemble import load_fragment_results
-from mbpipe.layout import MANYBODY_RESULT
-from mbpipe.plan import load_plan
-from mbpipe.verify import compare, fragment_task_settings
+from mbpipe.base.layout import MANYBODY_RESULT
+from mbpipe.pipeline.assemble import load_fragment_results
+from mbpipe.pipeline.plan import load_plan
+from mbpipe.pipeline.verify import compare, fragment_task_settings
 
 # The fragment rule's defaults (workflow/rules/fragments.smk): the baseline runs its programs the same way.
 NCORES, MEMORY_MB = 1, 2000.0

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from mbpipe.water_cluster import water_cluster_xyz
+from mbpipe.molecules.water_cluster import water_cluster_xyz
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -2,7 +2,7 @@
 
 import sys
 
-from mbpipe.job_client import hand_over
+from mbpipe.jobserver.client import hand_over
 
 status = hand_over(sys.argv[1:])
 if status is None:

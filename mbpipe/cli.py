@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-from mbpipe.config import WORKFLOW_DIR
-from mbpipe.scheduler import leave_scheduler_step
+from mbpipe.cluster.scheduler import leave_scheduler_step
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, runner: str = "job") -> int:
+    """Run the `mbpipe` command *argv*.  *runner* says where the work happens, as fragment results
+    record it: "job" (the job's own process) or "job-server" (a child of the run's job server)."""
     parser = argparse.ArgumentParser(prog="mbpipe", description=__doc__)
+    parser.set_defaults(runner=runner)
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser(
@@ -104,24 +105,27 @@ def main(argv: list[str] | None = None) -> int:
     return args.handler(args, extra) or 0
 
 
-def _run(args, snakemake_args: list[str]) -> int:
-    from mbpipe.checks import ConfigError, checked_manybody_input
-    from mbpipe.config import load_config
-    from mbpipe.resume import profile_args, unlock_if_stale
+def _checked_config(path: Path):
+    """(config, ManyBodyInput) of the config file at *path*, or a clear message and exit status 2: every
+    command that reads a config refuses a bad one the same way, before any work."""
+    from mbpipe.config.checks import checked_manybody_input
+    from mbpipe.config.errors import ConfigError
+    from mbpipe.config.load import load_config
 
-    try:  # a bad config is reported here, before Snakemake starts
-        checked_manybody_input(load_config(args.config))
+    try:
+        config = load_config(path)
+        return config, checked_manybody_input(config)
     except (ConfigError, FileNotFoundError) as err:
-        print(f"mbpipe: {args.config}: {err}", file=sys.stderr)
-        return 2
-    command = [
-        sys.executable, "-m", "snakemake",
-        "--snakefile", str(WORKFLOW_DIR / "Snakefile"),
-        "--configfile", str(args.config.resolve()),
-        "--directory", os.getcwd(),
-        *profile_args(snakemake_args),
-        *snakemake_args,
-    ]  # fmt: skip
+        print(f"mbpipe: {path}: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _run(args, snakemake_args: list[str]) -> int:
+    from mbpipe.run.launch import snakemake_command
+    from mbpipe.run.resume import unlock_if_stale
+
+    _checked_config(args.config)
+    command = snakemake_command(args.config, Path.cwd(), snakemake_args)
     unlock_if_stale(command, Path.cwd())
     return subprocess.call(command)
 
@@ -129,16 +133,15 @@ def _run(args, snakemake_args: list[str]) -> int:
 def _plan(args, _):
     import json
 
-    from mbpipe import layout
-    from mbpipe.calibration import calibration_from_run
-    from mbpipe.config import load_config, manybody_input
-    from mbpipe.preview import format_preview, plan_preview, preview_json
+    from mbpipe.base import layout
+    from mbpipe.monitor.calibration import calibration_from_run
+    from mbpipe.monitor.preview import format_preview, plan_preview, preview_json
 
-    config = load_config(args.config)
+    config, mbin = _checked_config(args.config)
     timings_dir = args.timings or Path(layout.RESULTS.format(name=config["name"]))
     calibration = calibration_from_run(timings_dir, required=args.timings is not None)
     source = str(timings_dir) if calibration.nfragments else None
-    table = plan_preview(manybody_input(config), calibration)
+    table = plan_preview(mbin, calibration)
     if args.json:
         print(json.dumps(preview_json(config["name"], table, calibration, source), indent=1))
     else:
@@ -146,36 +149,53 @@ def _plan(args, _):
 
 
 def _status(args, _):
-    from mbpipe.status import watch
+    from mbpipe.monitor.status import watch
 
     return watch(args.results, args.watch)
 
 
 def _fragment(args, _):
-    from mbpipe import job_server
-    from mbpipe.fragment import run_fragment
+    from mbpipe.pipeline.fragment import run_fragment
 
-    succeeded = run_fragment(args.input, args.result, args.ncores, args.memory_mb, args.attempt, job_server.runner)
+    succeeded = run_fragment(args.input, args.result, args.ncores, args.memory_mb, args.attempt, args.runner)
     return 0 if succeeded else 1
 
 
 def _serve(args, _):
-    from mbpipe.job_server import serve
+    from mbpipe.jobserver.server import serve
 
-    serve(args.address, args.parent, args.programs)
+    serve(args.address, args.parent, dispatch=main, warm_up=lambda: _warm_up(args.programs))
+
+
+def _warm_up(programs: list[str]) -> None:
+    """What every job would otherwise do first, done once in the job server for all its forked
+    children: import QCEngine and QCManyBody, survey the CPU, probe each program's version.  No
+    calculation runs here: a forked child inherits no threads."""
+    import qcengine
+
+    import mbpipe.pipeline.assemble  # noqa: F401  (QCManyBody, for the gate, level and assembly jobs)
+    import mbpipe.pipeline.fragment  # noqa: F401
+    import mbpipe.pipeline.gate  # noqa: F401
+
+    qcengine.config.get_global()
+    for name in programs:
+        try:
+            qcengine.get_program(name).get_version()
+        except Exception:  # a program that is missing fails, with its own message, in each calculation
+            pass
 
 
 def _gate(args, _):
-    from mbpipe.gate import write_gate
-    from mbpipe.plan import load_plan
+    from mbpipe.pipeline.gate import write_gate
+    from mbpipe.pipeline.plan import load_plan
 
     write_gate(args.name, args.level, load_plan(args.name).labels(args.level), args.output)
 
 
 def _level(args, _):
-    from mbpipe.assemble import analyze, load_fragment_results, through_level
-    from mbpipe.jsonio import write_model_atomic
-    from mbpipe.plan import load_plan
+    from mbpipe.base.jsonio import write_model_atomic
+    from mbpipe.pipeline.assemble import analyze, load_fragment_results, through_level
+    from mbpipe.pipeline.plan import load_plan
 
     plan = load_plan(args.name)
     mbin = through_level(_manybody_input(args.name), args.level)
@@ -185,10 +205,10 @@ def _level(args, _):
 
 
 def _assemble(args, _):
-    from mbpipe.assemble import analyze, load_fragment_results
-    from mbpipe.jsonio import write_model_atomic, write_text_atomic
-    from mbpipe.plan import load_plan
-    from mbpipe.summary import energy_table, format_table
+    from mbpipe.base.jsonio import write_model_atomic, write_text_atomic
+    from mbpipe.pipeline.assemble import analyze, load_fragment_results
+    from mbpipe.pipeline.plan import load_plan
+    from mbpipe.pipeline.summary import energy_table, format_table
 
     result = analyze(_manybody_input(args.name), load_fragment_results(load_plan(args.name)))
     table = energy_table(result)
@@ -199,7 +219,7 @@ def _assemble(args, _):
 
 
 def _failures(args, _):
-    from mbpipe.failures import failure_report
+    from mbpipe.monitor.failures import failure_report
 
     report = failure_report(args.name)
     print(report or f"no failed or rejected fragments in results/{args.name}")
@@ -209,10 +229,10 @@ def _failures(args, _):
 def _verify(args, _):
     from qcmanybody.models.v2 import ManyBodyResult
 
-    from mbpipe.assemble import load_fragment_results
-    from mbpipe.jsonio import write_json_atomic, write_model_atomic
-    from mbpipe.plan import load_plan
-    from mbpipe.verify import compare, format_comparison, fragment_task_settings, sequential_result
+    from mbpipe.base.jsonio import write_json_atomic, write_model_atomic
+    from mbpipe.pipeline.assemble import load_fragment_results
+    from mbpipe.pipeline.plan import load_plan
+    from mbpipe.pipeline.verify import compare, format_comparison, fragment_task_settings, sequential_result
 
     pipeline = ManyBodyResult.model_validate_json(args.manybody.read_text())
     ncores, memory_mb = fragment_task_settings(load_fragment_results(load_plan(args.name)))
@@ -227,7 +247,7 @@ def _verify(args, _):
 
 
 def _report(args, _):
-    from mbpipe.report import write_report_files
+    from mbpipe.report.files import write_report_files
 
     write_report_files(args.name, args.plots, args.fragments, args.verification_table, args.verification)
 
@@ -235,6 +255,6 @@ def _report(args, _):
 def _manybody_input(name: str):
     from qcmanybody.models.v2 import ManyBodyInput
 
-    from mbpipe import layout
+    from mbpipe.base import layout
 
     return ManyBodyInput.model_validate_json(layout.path(layout.MANYBODY_INPUT, name=name).read_text())

@@ -26,8 +26,13 @@ def write_config(folder: Path, **config) -> Path:
 
 def mbpipe_run(folder: Path, config: Path, *snakemake_args: str, **popen) -> subprocess.CompletedProcess:
     """`mbpipe run CONFIG` in *folder*, with the shipped local profile."""
+    return mbpipe(folder, "run", str(config), *snakemake_args, **popen)
+
+
+def mbpipe(folder: Path, *args: str, **popen) -> subprocess.CompletedProcess:
+    """The `mbpipe` command with *args*, in *folder*."""
     return subprocess.run(
-        [sys.executable, "-m", "mbpipe", "run", str(config), *snakemake_args],
+        [sys.executable, "-m", "mbpipe", *args],
         cwd=folder,
         env={**os.environ, "PYTHONPATH": str(CHECKOUT)},
         capture_output=True,

@@ -1,10 +1,10 @@
 """A config the pipeline cannot compute is refused before any job starts, with a message that names
-the input and the fix.  Each case is run through `mbpipe run`, as a user would meet it."""
+the input and the fix.  Each case is run through `mbpipe run` and `mbpipe plan`, as a user would meet it."""
 
 from __future__ import annotations
 
 import pytest
-from helpers_failures import DATA, HF_STO3G, MOLECULES, PM7, mbpipe_run, write_config
+from helpers_failures import DATA, HF_STO3G, MOLECULES, PM7, mbpipe, mbpipe_run, write_config
 
 TRIMER = str(MOLECULES / "water-trimer.xyz")
 TWO_MOPAC = {"pm7": PM7, "pm6": {**PM7, "method": "pm6"}}
@@ -72,11 +72,13 @@ CASES = {
 }
 
 
+@pytest.mark.parametrize("command", ["run", "plan"])
 @pytest.mark.parametrize("case", list(CASES))
-def test_bad_input_is_refused_before_any_job(case, tmp_path):
+def test_bad_input_is_refused_before_any_job(case, command, tmp_path):
     config, expected = CASES[case]
-    run = mbpipe_run(tmp_path, write_config(tmp_path, **config))
+    run = mbpipe(tmp_path, command, str(write_config(tmp_path, **config)))
     assert run.returncode == 2, run.stderr
+    assert "Traceback" not in run.stderr
     for fragment in expected:
         assert fragment in run.stderr, f"{fragment!r} not in:\n{run.stderr}"
     assert not (tmp_path / "results").exists() and not (tmp_path / ".snakemake").exists()

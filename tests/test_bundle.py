@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mbpipe.bundle import bundle_name, runtime_minutes
+from mbpipe.cluster.bundle import bundle_name, runtime_minutes
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -21,8 +21,9 @@ import qcengine
 from helpers_failures import CHECKOUT, HF_STO3G, MOLECULES, PM7, mbpipe_run, write_config
 from qcelemental.models.v2 import AtomicInput, Molecule
 
-from mbpipe import job_server
-from mbpipe.molecule import read_molecule
+from mbpipe.jobserver import server as job_server
+from mbpipe.molecules.reading import read_molecule
+from mbpipe.run.jobs import JOB_ENVIRONMENT
 
 WATER = Molecule.from_data(
     """
@@ -36,7 +37,7 @@ WATER = Molecule.from_data(
 
 @pytest.fixture
 def server():
-    started = job_server.start(sys.executable, CHECKOUT, ["mopac", "nwchem"])
+    started = job_server.start(sys.executable, JOB_ENVIRONMENT, ["mopac", "nwchem"])
     assert started is not None
     yield started
     job_server.stop(started, Path(os.environ[job_server.ADDRESS_VARIABLE]))
@@ -79,6 +80,13 @@ def descendants(pid: int) -> list[int]:
         found += below
         todo += below
     return found
+
+
+def cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def command_name(pid: int) -> str:
@@ -173,4 +181,33 @@ def servers() -> set[int]:
 
 
 def socket_folders() -> set[Path]:
-    return set(Path(tempfile.gettempdir()).glob("mbpipe-*/fragments.sock"))
+    """The job servers' socket folders (mbpipe-*/ in the temporary folder), with or without their socket."""
+    return {path for path in Path(tempfile.gettempdir()).glob("mbpipe-*") if path.is_dir()}
+
+
+@pytest.mark.mopac
+def test_the_server_and_its_socket_go_when_snakemake_is_killed(tmp_path):
+    """SIGKILL gives Snakemake no chance to stop its server: the server sees its parent gone and
+    removes its own socket folder."""
+    config = write_config(
+        tmp_path, name="pm7", molecule=str(MOLECULES / "water-hexamer.xyz"), bsse_type=["nocp"], max_nbody=3,
+        model_chemistries={"pm7": PM7}, verify="off",
+    )  # fmt: skip
+    servers_before, sockets_before = servers(), socket_folders()
+    run = subprocess.Popen(
+        [sys.executable, "-m", "mbpipe", "run", str(config), "--cores", "2"],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "results" / "pm7" / "fragments").is_dir():
+        assert time.monotonic() < deadline and run.poll() is None, "no fragment job started"
+        time.sleep(0.2)
+    started = servers() - servers_before
+    assert started, "the run started no job server"
+    for pid in [pid for pid in descendants(run.pid) if b"-m\0snakemake\0" in cmdline(pid)]:
+        os.kill(pid, signal.SIGKILL)
+    run.wait()
+    deadline = time.monotonic() + 30
+    while servers() & started or socket_folders() - sockets_before:
+        assert time.monotonic() < deadline, f"left behind: {socket_folders() - sockets_before}"
+        time.sleep(0.2)

@@ -7,8 +7,8 @@ from qcelemental.models.v2 import Molecule
 from qcmanybody import ManyBodyCore
 from qcmanybody.utils import labeler
 
-from mbpipe.assemble import required_labels
-from mbpipe.labels import decode_label, encode_label, nbody_level
+from mbpipe.base.labels import decode_label, encode_label, nbody_level
+from mbpipe.pipeline.assemble import required_labels
 
 FOUR_HELIUMS = Molecule(
     symbols=["He"] * 4,

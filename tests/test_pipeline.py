@@ -17,9 +17,9 @@ from qcelemental import constants
 from qcmanybody.models.v2 import ManyBodyInput, ManyBodyResult
 from workflow_runs import CONFIG_DIR, run_snakemake, write_config
 
-from mbpipe.assemble import required_labels
-from mbpipe.labels import decode_label, encode_label, nbody_level
-from mbpipe.plan import manybody_computer
+from mbpipe.base.labels import decode_label, encode_label, nbody_level
+from mbpipe.pipeline.assemble import required_labels
+from mbpipe.pipeline.plan import manybody_computer
 
 pytestmark = pytest.mark.nwchem
 
@@ -207,7 +207,8 @@ def test_runs_from_any_directory_with_paths_relative_to_the_config(tmp_path):
 
 def test_a_manybody_input_file_instead_of_the_keywords(tmp_path):
     """`input:` names a QCSchema v2 ManyBodyInput; the run computes exactly that input."""
-    from mbpipe.config import load_config, manybody_input
+    from mbpipe.config.load import load_config
+    from mbpipe.config.manybody_input import manybody_input
 
     data = manybody_input(load_config(CONFIG_DIR / "examples" / "hessian-dimer.yaml")).model_dump(mode="json")
     data["specification"]["driver"] = "energy"

@@ -8,9 +8,10 @@ import pytest
 from qcmanybody import ManyBodyCore
 
 from mbpipe.cli import main
-from mbpipe.config import load_config, manybody_input, validated
-from mbpipe.molecule import read_molecule
-from mbpipe.preview import plan_preview
+from mbpipe.config.load import load_config, validated
+from mbpipe.config.manybody_input import manybody_input
+from mbpipe.molecules.reading import read_molecule
+from mbpipe.monitor.preview import plan_preview
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 MOLECULES = CHECKOUT / "config" / "molecules"

@@ -15,12 +15,13 @@ import pytest
 from matplotlib.image import imread
 from qcelemental import constants
 
-from mbpipe.calibration import calibration_from_run
+from mbpipe.base.jsonio import read_json
 from mbpipe.cli import main
-from mbpipe.config import load_config, manybody_input
-from mbpipe.jsonio import read_json
-from mbpipe.preview import plan_preview
-from mbpipe.report import NOT_VERIFIED
+from mbpipe.config.load import load_config
+from mbpipe.config.manybody_input import manybody_input
+from mbpipe.monitor.calibration import calibration_from_run
+from mbpipe.monitor.preview import plan_preview
+from mbpipe.report.files import NOT_VERIFIED
 
 pytestmark = pytest.mark.nwchem
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from mbpipe.fragment import error_path, input_digest, retry_memory_mb
+from mbpipe.pipeline.fragment import error_path, input_digest, retry_memory_mb
 
 
 @pytest.fixture

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from mbpipe import layout
+from mbpipe.base import layout
 from mbpipe.cli import main
-from mbpipe.config import validated
-from mbpipe.fragment import run_fragment
-from mbpipe.fragment_table import fragment_table
-from mbpipe.plan import make_plan
-from mbpipe.status import run_status
+from mbpipe.config.load import validated
+from mbpipe.monitor.status import run_status
+from mbpipe.pipeline.fragment import run_fragment
+from mbpipe.pipeline.plan import make_plan
+from mbpipe.report.fragment_table import fragment_table
 
 pytestmark = pytest.mark.nwchem
 

@@ -5,8 +5,8 @@ import time
 import numpy as np
 import pytest
 
-from mbpipe.molecule import read_molecule
-from mbpipe.water_cluster import HOH_ANGLE, OH_BOND, water_cluster_xyz
+from mbpipe.molecules.reading import read_molecule
+from mbpipe.molecules.water_cluster import HOH_ANGLE, OH_BOND, water_cluster_xyz
 
 
 def _waters(text: str) -> list[np.ndarray]:

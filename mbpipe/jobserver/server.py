@@ -1,0 +1,136 @@
+"""A warm process that runs the jobs of one Snakemake: QCEngine started once, not once per job.
+
+A fresh Python per fragment spends about 2.5 s before its calculation starts (importing QCEngine,
+QCEngine's survey of the CPU, the QC program's version probe): longer than a small fragment itself,
+and the gate and assembly jobs pay the same imports.  The Snakemake that runs the jobs (a local
+run's, or a cluster submission's own) starts this server once; it does that work once, and every rule's
+`mbpipe` command hands its work over a Unix socket to a child forked from it.  The job still owns what
+it always owned: its output goes to the job's own log (the job passes its stdout and stderr), the work
+sees the job's environment and working directory, the job's exit status is the work's, and killing the
+job stops the work.  A job that finds no server does the work in its own process.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import shutil
+import signal
+import socket
+import socketserver
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from mbpipe.jobserver.client import ADDRESS_VARIABLE
+
+STARTUP_TIMEOUT_S = 60
+
+
+def start(python: str, environment: dict[str, str], programs: list[str]) -> subprocess.Popen | None:
+    """Start a server for this process's jobs and tell them where it listens.  *environment* is what
+    every job's command sets (see mbpipe/run/jobs.py); the server starts up each of *programs* once.
+    Returns the server, or None (with a warning; the jobs then work in their own processes) if it did
+    not come up."""
+    address = Path(tempfile.mkdtemp(prefix="mbpipe-")) / "jobs.sock"
+    server = subprocess.Popen(
+        [python, "-m", "mbpipe", "serve", str(address), "--parent", str(os.getpid()), "--programs", *programs],
+        env={**os.environ, **environment},
+    )
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while not address.exists():
+        if server.poll() is not None or time.monotonic() > deadline:
+            print("mbpipe: the job server did not start; each job starts its own Python", file=sys.stderr)
+            stop(server, address)
+            return None
+        time.sleep(0.05)
+    atexit.register(stop, server, address)
+    os.environ[ADDRESS_VARIABLE] = str(address)
+    return server
+
+
+def stop(server: subprocess.Popen, address: Path) -> None:
+    """Stop the server (it stops the work still running in it) and remove its socket."""
+    os.environ.pop(ADDRESS_VARIABLE, None)
+    if server.poll() is None:
+        server.terminate()
+        server.wait()
+    shutil.rmtree(address.parent, ignore_errors=True)
+
+
+def serve(address: Path, parent: int, dispatch: Callable[..., int], warm_up: Callable[[], None]) -> None:
+    """Listen at *address* until process *parent* ends or this process is terminated; each job runs
+    ``dispatch(argv, runner="job-server")`` in a forked child.  *warm_up* does, once, what every job
+    would otherwise do first; it must leave no threads behind (OpenMP, BLAS or CUDA state does not
+    survive a fork).  The socket's folder goes with the server, also when Snakemake was killed."""
+    try:
+        with _Server(str(address), _Job) as server:
+            server.dispatch = dispatch
+            warm_up()
+            signal.signal(signal.SIGTERM, server.terminate)
+            while os.getppid() == parent:
+                server.handle_request()
+    finally:
+        shutil.rmtree(address.parent, ignore_errors=True)
+
+
+class _Server(socketserver.ForkingMixIn, socketserver.UnixStreamServer):
+    # Snakemake bounds the number of jobs; these only have to let them all through.
+    request_queue_size = 1024
+    max_children = 1 << 16
+    timeout = 1.0  # how often the loop looks whether Snakemake is still there
+
+    def terminate(self, signum, frame):
+        for child in self.active_children or ():
+            os.kill(child, signal.SIGTERM)
+        raise SystemExit(128 + signum)
+
+
+class _Job(socketserver.BaseRequestHandler):
+    """In a forked child: one job's `mbpipe` command, with the job's stdout and stderr."""
+
+    def handle(self):
+        _, fds, _, _ = socket.recv_fds(self.request, 1, 2)
+        with self.request.makefile("rb") as stream:
+            request = json.loads(stream.readline())
+        os.dup2(fds[0], 1)
+        os.dup2(fds[1], 2)
+        os.chdir(request["cwd"])
+        # The job's environment (its TMPDIR from Snakemake's tmpdir resource, the user's settings),
+        # less the server's address: the work happens here.
+        os.environ.clear()
+        os.environ.update(request["environment"])
+        os.environ.pop(ADDRESS_VARIABLE, None)
+        os.umask(request["umask"])
+        tempfile.tempdir = None
+        # Terminated (by the server, or because the job went away): stop the program, write nothing.
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+        finished = threading.Event()
+        threading.Thread(target=self._stop_if_job_ends, args=(finished,), daemon=True).start()
+        try:
+            status = self.server.dispatch(request["argv"], runner="job-server")
+        except SystemExit as stopped:  # as Python reports it at the top level
+            if stopped.code is None or isinstance(stopped.code, int):
+                status = stopped.code or 0
+            else:
+                print(stopped.code, file=sys.stderr)
+                status = 1
+        except Exception:
+            traceback.print_exc()
+            status = 1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finished.set()
+        self.request.sendall(bytes([status & 0xFF]))
+
+    def _stop_if_job_ends(self, finished: threading.Event):
+        """The job sends nothing more: the socket reads empty only once the job has gone."""
+        if not self.request.recv(1) and not finished.is_set():
+            os.kill(os.getpid(), signal.SIGTERM)

@@ -1,0 +1,90 @@
+"""A run's size before it starts: calculations per model chemistry and n-body level (QCManyBody's own
+count), the basis functions of the largest calculation at each level, and the estimated time."""
+
+from __future__ import annotations
+
+import datetime
+
+import pandas as pd
+from qcmanybody.utils import delabeler
+
+from mbpipe.base.labels import nbody_level
+from mbpipe.cluster import cost
+from mbpipe.monitor.calibration import Calibration
+from mbpipe.pipeline.plan import fragment_inputs, manybody_computer
+
+# QCManyBody's names of the calculation sets, and the column each gets
+BSSE_SETS = {"nocp": "nocp", "cp": "cp", "vmfc_compute": "vmfc"}
+
+
+def plan_preview(mbin, calibration: Calibration | None = None) -> pd.DataFrame:
+    """One row per model chemistry and n-body level of the ManyBodyInput *mbin*: the number of
+    calculations (all, and those each BSSE treatment asks for; one calculation can serve several), the
+    largest calculation's basis functions (ghost atoms included), and the estimated seconds of all its
+    calculations together, from the cost model, calibrated by *calibration* where given."""
+    calibration = calibration or Calibration()
+    core = manybody_computer(mbin).qcmb_core
+    counts = {sset: core.format_calc_plan(sset)[1] for sset in ("all", *BSSE_SETS)}
+
+    largest: dict[tuple[str, int], int] = {}
+    seconds: dict[tuple[str, int], float] = {}
+    for qcmb_label, atomic_input in fragment_inputs(mbin):
+        key = (delabeler(qcmb_label)[0], nbody_level(qcmb_label))
+        largest[key] = max(largest.get(key, 0), cost.nbasis(atomic_input))
+        seconds[key] = seconds.get(key, 0.0) + calibration.seconds(key[0], cost.estimated_seconds(atomic_input))
+
+    rows = []
+    for mc, per_level in counts["all"].items():
+        for nbody in sorted(per_level):
+            key = (mc, nbody)
+            rows.append(
+                {
+                    "model_chemistry": mc,
+                    "nbody": nbody,
+                    "calculations": per_level[nbody],
+                    **{column: counts[sset][mc][nbody] for sset, column in BSSE_SETS.items()},
+                    "largest_nbasis": largest[key],
+                    "estimated_s": seconds[key],
+                    "estimate_from": calibration.describe(mc),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def preview_json(name: str, table: pd.DataFrame, calibration: Calibration, timings_from: str | None) -> dict:
+    return {
+        "name": name,
+        "calculations": int(table["calculations"].sum()),
+        "estimated_s": float(table["estimated_s"].sum()),
+        "levels": table.to_dict(orient="records"),
+        "calibration": {"timings_from": timings_from, "nfragments": calibration.nfragments, **calibration.factors},
+    }
+
+
+def format_preview(name: str, table: pd.DataFrame, calibration: Calibration, timings_from: str | None) -> str:
+    shown = table.rename(
+        columns={
+            "model_chemistry": "model chemistry",
+            "nbody": "n-body",
+            "largest_nbasis": "largest nbasis",
+            "estimated_s": "estimated time",
+            "estimate_from": "estimate from",
+        }
+    )
+    shown["estimated time"] = shown["estimated time"].map(duration)
+    total = (
+        f"{name}: {table['calculations'].sum()} calculations, about {duration(table['estimated_s'].sum())} "
+        "of fragment time (one fragment on one core after another)"
+    )
+    if calibration.nfragments:
+        source = f"cost model calibrated by the wall times of {calibration.nfragments} fragments in {timings_from}"
+    else:
+        source = "cost model alone (no earlier run's timings found; see --timings)"
+    return "\n".join([total, shown.to_string(index=False), f"estimates: {source}"])
+
+
+def duration(seconds: float) -> str:
+    """Seconds for a person: "4.2 s" under a minute, h:mm:ss above."""
+    if seconds < 59.5:
+        return f"{seconds:.1f} s"
+    return str(datetime.timedelta(seconds=round(seconds)))

@@ -1,0 +1,1 @@
+"""What mbpipe adds to QCEngine's programs: what each one can do, checked before any job starts."""

@@ -1,0 +1,66 @@
+"""What each QC program can do through QCEngine, and how to get it: the program-specific checks of a
+run's input, made before any job starts."""
+
+from __future__ import annotations
+
+import difflib
+
+# Programs whose QCEngine harness writes every atom as a real atom (MOPAC's writes symbols and
+# coordinates only), so a counterpoise calculation would silently count ghosts as nuclei.
+NO_GHOST_ATOMS = {"mopac"}
+# Drivers a harness refuses (QCEngine's MOPAC harness: energy and gradient only).
+DRIVERS = {"mopac": {"energy", "gradient"}}
+GHOST_BSSE_TYPES = {"cp", "vmfc"}
+# How to get a program QCEngine cannot find, where we know better than QCEngine's conda hint.
+INSTALL = {
+    "nwchem": "install it with `apt-get install nwchem` (Debian/Ubuntu) or `conda install -c conda-forge nwchem`",
+    "mopac": "install it with `apt-get install mopac` (Debian/Ubuntu) or `conda install -c conda-forge mopac`",
+}
+
+
+def program_problems(mbin) -> list[str]:
+    """Each model chemistry's program is known to QCEngine, found on this machine, and able to do
+    what is asked of it."""
+    import qcengine
+
+    known = qcengine.list_all_programs()
+    driver = _value(mbin.specification.driver)
+    ghosts = sorted(GHOST_BSSE_TYPES & {_value(b) for b in mbin.specification.keywords.bsse_type})
+    problems = []
+    for mc, spec in mbin.specification.specification.items():
+        program = spec.program.lower()
+        where = f"model chemistry {mc!r}: program {spec.program!r}"
+        if program not in known:
+            close = difflib.get_close_matches(program, sorted(known), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"QCEngine knows {', '.join(sorted(known))}"
+            problems.append(f"{where} is not a QCEngine program; {hint}")
+            continue
+        if not qcengine.get_program(program, check=False).found():
+            problems.append(f"{where} is not installed on this machine (QCEngine cannot find it); {_install(program)}")
+        if program in NO_GHOST_ATOMS and ghosts:
+            problems.append(
+                f"{where} cannot place ghost atoms, which bsse_type {', '.join(ghosts)} needs; use bsse_type nocp "
+                "with it, or a program with ghost atoms (e.g. nwchem)"
+            )
+        if program in DRIVERS and driver not in DRIVERS[program]:
+            problems.append(
+                f"{where} cannot compute a {driver} through QCEngine (it gives {', '.join(sorted(DRIVERS[program]))}); "
+                "choose another driver or program"
+            )
+    return problems
+
+
+def _value(enum_or_str) -> str:
+    return str(getattr(enum_or_str, "value", enum_or_str))
+
+
+def _install(program: str) -> str:
+    if program in INSTALL:
+        return INSTALL[program]
+    import qcengine
+
+    try:
+        qcengine.get_program(program, check=False).found(raise_error=True)
+    except Exception as err:  # the harness's own advice, e.g. which conda package
+        return str(err).strip()
+    return "install it so that QCEngine finds it on PATH"

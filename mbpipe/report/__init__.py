@@ -1,0 +1,1 @@
+"""What a finished run shows a person: plots, the fragment table and the report's files."""

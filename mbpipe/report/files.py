@@ -1,0 +1,56 @@
+"""The files Snakemake's HTML report shows for a finished run: the plots, the fragment table and the
+verification table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from mbpipe.base import layout
+from mbpipe.base.jsonio import read_json, write_text_atomic
+from mbpipe.pipeline.plan import load_plan
+from mbpipe.report import plots
+from mbpipe.report.fragment_table import fragment_table
+
+FIGURES = {
+    "convergence": plots.convergence_figure,
+    "contributions": plots.contributions_figure,
+}
+NOT_VERIFIED = "not verified: `verify` is off in the config"
+
+
+def verification_table(comparison: dict | None) -> pd.DataFrame:
+    """One row per compared property: the largest |difference| between the pipeline's and QCManyBody's
+    sequential result, and whether it is within the tolerance; one explaining row without a comparison."""
+    columns = ["property", "max_abs_difference", "tolerance", "within_tolerance"]
+    if comparison is None:
+        return pd.DataFrame([{"property": NOT_VERIFIED}], columns=columns)
+    tolerance = comparison["tolerance"]
+    return pd.DataFrame(
+        [
+            {
+                "property": name,
+                "max_abs_difference": delta,
+                "tolerance": tolerance,
+                "within_tolerance": delta <= tolerance,
+            }
+            for name, delta in comparison["properties"].items()
+        ],
+        columns=columns,
+    )
+
+
+def write_report_files(
+    name: str, plots_dir: Path, fragments_csv: Path, verification_csv: Path, verification: Path | None
+) -> None:
+    """Plots under *plots_dir* (convergence, contributions, wall_times; PNG and SVG), fragments.csv and
+    the verification table (from the *verification* file, when the run was verified)."""
+    summary = pd.read_csv(layout.path(layout.SUMMARY, name=name))
+    for stem, make in FIGURES.items():
+        plots.write_figure(make(summary, name), plots_dir / stem)
+    fragments = fragment_table(load_plan(name))
+    plots.write_figure(plots.wall_time_figure(fragments, name), plots_dir / "wall_times")
+    write_text_atomic(fragments_csv, fragments.to_csv(index=False))
+    comparison = read_json(verification) if verification else None
+    write_text_atomic(verification_csv, verification_table(comparison).to_csv(index=False))

@@ -1,0 +1,17 @@
+"""The command a rule's job runs and the environment it runs in."""
+
+from __future__ import annotations
+
+import shlex
+
+# QCEngine's NWChem harness writes the basis block in set order, which follows Python's string hash;
+# NWChem's last printed digit (1e-12 Eh) depends on that order.  A fixed seed makes the fragment jobs,
+# the job server and the sequential baseline write identical input decks.
+JOB_ENVIRONMENT = {"PYTHONHASHSEED": "0"}
+
+
+def job_command(python: str) -> str:
+    """The shell words that start `mbpipe` in a job: *python* (the one running Snakemake, whose
+    environment has mbpipe installed) with the job environment."""
+    settings = " ".join(f"{key}={shlex.quote(value)}" for key, value in JOB_ENVIRONMENT.items())
+    return f"{settings} {shlex.quote(python)} -m mbpipe"

@@ -1,0 +1,97 @@
+# What needs Snakemake's `workflow` object: the config it read, the input functions, the job server's
+# start. Everything else is the library's (mbpipe/run/targets.py, mbpipe/run/jobs.py).
+import sys
+from pathlib import Path
+
+from mbpipe.base import layout
+from mbpipe.cluster.bundle import bundle_name, ensure_costs, runtime_minutes
+from mbpipe.config.load import validated
+from mbpipe.jobserver import server as job_server
+from mbpipe.monitor.failures import failure_report
+from mbpipe.pipeline.fragment import retry_memory_mb
+from mbpipe.pipeline.plan import ensure_plan
+from mbpipe.run.jobs import JOB_ENVIRONMENT, job_command
+from mbpipe.run.targets import RunFiles
+
+
+def config_folder():
+    """Relative paths in the config are relative to the last config file given."""
+    files = workflow.overwrite_configfiles or workflow.configfiles
+    return Path(files[-1]).resolve().parent if files else Path.cwd()
+
+
+_validated = validated(config, base_dir=config_folder())
+config.clear()
+config.update(_validated)
+
+NAME = config["name"]
+PLAN = ensure_plan(config)
+COSTS = ensure_costs(config, PLAN)
+FILES = RunFiles(PLAN)
+MBPIPE = job_command(sys.executable)
+
+
+wildcard_constraints:
+    level=r"\d+",
+    label=r"[^/]+",
+
+
+def previous_gate(wildcards):
+    """Level k starts once level k-1 is complete: one gate file, not every level k-1 result."""
+    gate, current = FILES.previous_gate(int(wildcards.level), wildcards.label)
+    if gate is None:
+        return []
+    return ancient(gate) if current else gate
+
+
+def fragment_memory_mb(wildcards, attempt):
+    """The config's `fragment_memory_mb`, times the attempt once an attempt ran out of resources."""
+    return retry_memory_mb(
+        FILES.file(layout.FRAGMENT_RESULT, level=wildcards.level, label=wildcards.label),
+        FILES.file(layout.FRAGMENT_INPUT, level=wildcards.level, label=wildcards.label),
+        config["fragment_memory_mb"],
+        attempt,
+    )
+
+
+def attempt_number(wildcards, attempt):
+    """Snakemake's attempt, for the job to tell a retry from a first try."""
+    return attempt
+
+
+def level_fragment_results(wildcards):
+    return FILES.fragment_results(int(wildcards.level))
+
+
+def level_gates(wildcards):
+    return FILES.gates_through(int(wildcards.level))
+
+
+def runs_here():
+    """Whether the jobs run on this machine, also in a dry run of it: Snakemake then swaps in its
+    dry-run executor, and uses threads only when the executor it stands in for is a cluster one."""
+    return workflow.local_exec and not workflow.execution_settings.use_threads
+
+
+def fragment_bundle(wildcards):
+    """Small fragments of a level share one cluster submission (group job).  Local runs ignore groups,
+    and Snakemake's checks of them cost seconds per 10^4 jobs: a local run has none."""
+    if runs_here():
+        return None
+    level = int(wildcards.level)
+    return bundle_name(level, COSTS[level][wildcards.label], config["bundle_below_s"])
+
+
+def fragment_runtime(wildcards, attempt):
+    return runtime_minutes(COSTS[int(wildcards.level)][wildcards.label], attempt)
+
+
+def start_job_server():
+    """The jobs of this Snakemake hand their work to one warm process (mbpipe/jobserver/).  A local
+    run starts it in its start hook; a cluster job's own Snakemake, which runs no hooks, starts it when
+    it reads the workflow (below), and the fragments of a bundle share it."""
+    job_server.start(sys.executable, JOB_ENVIRONMENT, PLAN.programs)
+
+
+if workflow.remote_exec:
+    start_job_server()
