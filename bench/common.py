@@ -21,7 +21,7 @@ sys.path.insert(0, str(REPO))
 from mbpipe.molecules.water_cluster import water_cluster_xyz  # noqa: E402
 
 SNAKEFILE = REPO / "workflow" / "Snakefile"
-# The fragment jobs run with PYTHONHASHSEED=0 (see workflow/rules/common.smk); so does the baseline.
+# The fragment jobs run with PYTHONHASHSEED=0 (see mbpipe/run/jobs.py); so does the baseline.
 ENV = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(REPO)}
 
 
