@@ -4,7 +4,7 @@ the input and the fix.  Each case is run through `mbpipe run` and `mbpipe plan`,
 from __future__ import annotations
 
 import pytest
-from helpers_failures import DATA, HF_STO3G, MOLECULES, PM7, mbpipe, mbpipe_run, write_config
+from helpers_failures import DATA, HF_STO3G, MOLECULES, PENTAMERS, PM7, mbpipe, mbpipe_run, write_config
 
 TRIMER = str(MOLECULES / "water-trimer.xyz")
 TWO_MOPAC = {"pm7": PM7, "pm6": {**PM7, "method": "pm6"}}
@@ -21,7 +21,37 @@ CASES = {
     "molecule with no atoms": (trimer(molecule=str(DATA / "empty.xyz")), ["empty.xyz holds no atoms"]),
     "one fragment": (
         trimer(molecule=str(DATA / "water-one-fragment.xyz")),
-        ["has 1 fragment", "at least 2", "`--`"],
+        ["has 1 fragment", "at least 2", "`--`", "`fragmentation: connectivity`"],
+    ),
+    "connectivity finds one molecule": (
+        trimer(molecule=str(DATA / "water-one-fragment.xyz"), fragmentation="connectivity"),
+        ["connectivity finds 1 fragment", "all 3 atoms form one bonded group"],
+    ),
+    "connectivity on a file with separators": (
+        trimer(fragmentation="connectivity"),
+        ["names its own 3 fragments", "drop `fragmentation: connectivity`"],
+    ),
+    "several geometries and no frame": (
+        trimer(molecule=str(PENTAMERS), fragmentation="connectivity"),
+        ["water-pentamers.xyz holds 19 geometries", "set `frame`", "0 to 18"],
+    ),
+    "frame beyond the file": (
+        trimer(molecule=str(PENTAMERS), frame=19, fragmentation="connectivity"),
+        ["`frame` is 19", "holds 19 geometries; use 0 to 18"],
+    ),
+    "negative frame": (trimer(frame=-1), ["`frame` is -1", "at least 0"]),
+    "unknown fragmentation": (trimer(fragmentation="bonds"), ["`fragmentation` is 'bonds'", "connectivity"]),
+    "fragment charges, one too few": (
+        trimer(fragment_charges=[0, 1]),
+        ["`fragment_charges` has 2 entries", "has 3 fragments", "one per fragment"],
+    ),
+    "multiplicity against an override's electron count": (
+        trimer(fragment_charges=[0, 1, 0], fragment_multiplicities=[1, 1, 1]),
+        ["fragment 2 (H2O) has charge 1 and multiplicity 1", "odd number of electrons (9)"],
+    ),
+    "molecule keys with a ready-made input": (
+        {"name": "bad", "input": "mbin.json", "frame": 0},
+        ["`frame` says how to read `molecule`", "remove `frame`"],
     ),
     "charge and multiplicity against electron count": (
         trimer(molecule=str(DATA / "water-dimer-doublet.xyz")),
