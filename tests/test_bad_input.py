@@ -53,6 +53,10 @@ CASES = {
         {"name": "bad", "input": "mbin.json", "frame": 0},
         ["`frame` says how to read `molecule`", "remove `frame`"],
     ),
+    "NWChem without a basis": (
+        trimer(model_chemistries={"hf": {"program": "nwchem", "method": "hf"}}),
+        ["model chemistry 'hf' has no basis set", "'nwchem' needs", "`basis:"],
+    ),
     "charge and multiplicity against electron count": (
         trimer(molecule=str(DATA / "water-dimer-doublet.xyz")),
         ["fragment 2", "multiplicity 2", "even number of electrons (10)", "must be odd"],
@@ -129,6 +133,7 @@ def test_snakemake_alone_refuses_before_any_job(tmp_path):
     )  # fmt: skip
     assert run.returncode != 0
     assert "'mopac' cannot place ghost atoms" in run.stdout + run.stderr
+    assert "basis" not in run.stdout + run.stderr  # MOPAC takes none; its missing basis is no problem
     assert not list(tmp_path.glob("results/*/fragments/*/*.json"))
 
 
