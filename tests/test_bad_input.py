@@ -3,6 +3,8 @@ the input and the fix.  Each case is run through `mbpipe run` and `mbpipe plan`,
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from helpers_failures import DATA, HF_STO3G, MOLECULES, PENTAMERS, PM7, mbpipe, mbpipe_run, write_config
 
@@ -142,3 +144,20 @@ def test_hessian_of_nwchem_is_accepted(tmp_path):
     config = trimer(driver="hessian", model_chemistries={"hf": HF_STO3G}, bsse_type=["cp"])
     run = mbpipe_run(tmp_path, write_config(tmp_path, **config), "--dry-run")
     assert run.returncode == 0, run.stderr
+
+
+def test_embedding_charges_of_an_input_are_refused_naming_the_key(tmp_path):
+    """QCManyBody's computer applies embedding charges with Psi4 only, and no harness here reads them:
+    refused, never dropped."""
+    from mbpipe.config.load import validated
+    from mbpipe.config.manybody_input import manybody_input
+
+    data = manybody_input(validated(trimer(), base_dir=tmp_path)).model_dump(mode="json")
+    data["specification"]["keywords"]["embedding_charges"] = {str(i): [-0.834, 0.417, 0.417] for i in (1, 2, 3)}
+    (tmp_path / "embedded.json").write_text(json.dumps(data))
+    config = write_config(tmp_path, name="embedded", input="embedded.json")
+    for command in ("run", "plan"):
+        run = mbpipe(tmp_path, command, str(config))
+        assert run.returncode == 2, run.stderr
+        assert "`embedding_charges`" in run.stderr and "Traceback" not in run.stderr
+    assert not (tmp_path / "results").exists()
