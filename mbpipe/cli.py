@@ -135,17 +135,33 @@ def _plan(args, _):
 
     from mbpipe.base import layout
     from mbpipe.monitor.calibration import calibration_from_run
-    from mbpipe.monitor.preview import format_preview, plan_preview, preview_json
+    from mbpipe.monitor.preview import format_fragments, format_preview, plan_preview, preview_json
 
     config, mbin = _checked_config(args.config)
     timings_dir = args.timings or Path(layout.RESULTS.format(name=config["name"]))
     calibration = calibration_from_run(timings_dir, required=args.timings is not None)
     source = str(timings_dir) if calibration.nfragments else None
     table = plan_preview(mbin, calibration)
+    heading, fragments = _fragments_found(config, mbin)
     if args.json:
-        print(json.dumps(preview_json(config["name"], table, calibration, source), indent=1))
+        print(json.dumps(preview_json(config["name"], table, calibration, source, fragments), indent=1))
     else:
+        print(format_fragments(heading, fragments))
         print(format_preview(config["name"], table, calibration, source))
+
+
+def _fragments_found(config, mbin):
+    """(a heading, the fragments) of the run's molecule, for a person to check before anything runs."""
+    from mbpipe.config.manybody_input import config_cluster
+    from mbpipe.molecules.cluster_file import describe_fragments
+    from mbpipe.monitor.preview import cluster_heading
+
+    if "input" in config:
+        fragments = describe_fragments(mbin.molecule)
+        return f"{config['input']}: {len(fragments)} fragments, as its ManyBodyInput gives them", fragments
+    # Read once more (milliseconds): the ManyBodyInput keeps no atom numbers of the file.
+    _, info = config_cluster(config)
+    return cluster_heading(info), info.fragments
 
 
 def _status(args, _):

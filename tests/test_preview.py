@@ -10,7 +10,7 @@ from qcmanybody import ManyBodyCore
 from mbpipe.cli import main
 from mbpipe.config.load import load_config, validated
 from mbpipe.config.manybody_input import manybody_input
-from mbpipe.molecules.reading import read_molecule
+from mbpipe.molecules.cluster_file import read_cluster
 from mbpipe.monitor.preview import plan_preview
 
 CHECKOUT = Path(__file__).resolve().parent.parent
@@ -53,7 +53,7 @@ CASES = {
 def test_counts_are_qcmanybodys(case):
     config, (xyz, bsse, levels, total) = CASES[case]
     core = ManyBodyCore(
-        read_molecule(MOLECULES / xyz),
+        read_cluster(MOLECULES / xyz)[0],
         bsse,
         levels,
         return_total_data=total,
@@ -96,4 +96,21 @@ def test_plan_command_json(capsys, tmp_path, monkeypatch):
     assert [level["nbody"] for level in preview["levels"]] == [1, 2, 3]
     assert preview["calibration"]["nfragments"] == 0
     assert {level["estimate_from"] for level in preview["levels"]} == {"cost model"}
+    assert [(f["formula"], f["atoms"], f["charge"], f["multiplicity"]) for f in preview["fragments"]] == [
+        ("H2O", "1-3", 0, 1),
+        ("H2O", "4-6", 0, 1),
+        ("H2O", "7-9", 0, 1),
+    ]
     assert not (tmp_path / "results").exists()  # a preview writes nothing
+
+
+def test_plan_lists_the_fragments_of_a_manybody_input(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    mbin = manybody_input(CASES["default"][0])
+    (tmp_path / "trimer-input.json").write_text(mbin.model_dump_json())
+    (tmp_path / "run.yaml").write_text("name: from-input\ninput: trimer-input.json\n")
+    assert main(["plan", str(tmp_path / "run.yaml")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("trimer-input.json: 3 fragments, as its ManyBodyInput gives them")
+    rows = [line.split() for line in lines[2:5]]
+    assert rows == [[str(i), "H2O", f"{3 * i - 2}-{3 * i}", "0", "1"] for i in (1, 2, 3)]
