@@ -97,6 +97,12 @@ def main(argv: list[str] | None = None, runner: str = "job") -> int:
     report.add_argument("verification", type=Path, nargs="?", help="the run's verification.json; none if not verified")
     report.set_defaults(handler=_report)
 
+    geometries = commands.add_parser("geometries", help="(rule) the geometries of a run side by side: table and plot")
+    geometries.add_argument("name")
+    geometries.add_argument("table", type=Path, help="the table to write (CSV)")
+    geometries.add_argument("plots", type=Path, help="folder for the plot")
+    geometries.set_defaults(handler=_geometries)
+
     args, extra = parser.parse_known_args(argv)
     if args.command != "run":
         leave_scheduler_step()
@@ -250,6 +256,14 @@ def _report(args, _):
     from mbpipe.report.files import write_report_files
 
     write_report_files(args.name, args.plots, args.fragments, args.verification_table, args.verification)
+
+
+def _geometries(args, _):
+    from mbpipe.report.files import write_geometries_report
+
+    unfinished = write_geometries_report(args.name, args.table, args.plots)
+    if unfinished:
+        print(f"{len(unfinished)} geometries unfinished: {', '.join(unfinished)}", file=sys.stderr)
 
 
 def _manybody_input(name: str):
