@@ -140,18 +140,28 @@ def _plan(args, _):
     import json
 
     from mbpipe.base import layout
+    from mbpipe.config.checks import checked_manybody_input
+    from mbpipe.config.geometries import run_configs
     from mbpipe.monitor.calibration import calibration_from_run
-    from mbpipe.monitor.preview import format_preview, plan_preview, preview_json
+    from mbpipe.monitor.preview import format_geometries_preview, format_preview, plan_preview, preview_json
 
     config, mbin = _checked_config(args.config)
     timings_dir = args.timings or Path(layout.RESULTS.format(name=config["name"]))
     calibration = calibration_from_run(timings_dir, required=args.timings is not None)
     source = str(timings_dir) if calibration.nfragments else None
-    table = plan_preview(mbin, calibration)
-    if args.json:
-        print(json.dumps(preview_json(config["name"], table, calibration, source), indent=1))
+    runs = run_configs(config)
+    if len(runs) == 1:
+        tables = {config["name"]: plan_preview(mbin, calibration)}
     else:
-        print(format_preview(config["name"], table, calibration, source))
+        tables = {
+            name.split("/", 1)[1]: plan_preview(checked_manybody_input(run), calibration) for name, run in runs.items()
+        }
+    if args.json:
+        print(json.dumps(preview_json(config["name"], tables, calibration, source), indent=1))
+    elif len(runs) == 1:
+        print(format_preview(config["name"], tables[config["name"]], calibration, source))
+    else:
+        print(format_geometries_preview(config["name"], tables, calibration, source))
 
 
 def _status(args, _):
