@@ -112,15 +112,18 @@ def main(argv: list[str] | None = None, runner: str = "job") -> int:
 
 
 def _checked_config(path: Path):
-    """(config, ManyBodyInput) of the config file at *path*, or a clear message and exit status 2: every
-    command that reads a config refuses a bad one the same way, before any work."""
+    """(config, run name -> (its config, its ManyBodyInput)) of the config file at *path* -- one run,
+    or one per geometry -- or a clear message and exit status 2: every command that reads a config
+    refuses a bad one the same way, before any work."""
     from mbpipe.config.checks import checked_manybody_input
     from mbpipe.config.errors import ConfigError
+    from mbpipe.config.geometries import run_configs
     from mbpipe.config.load import load_config
 
     try:
         config = load_config(path)
-        return config, checked_manybody_input(config)
+        runs = {name: (run, checked_manybody_input(run)) for name, run in run_configs(config).items()}
+        return config, runs
     except (ConfigError, FileNotFoundError) as err:
         print(f"mbpipe: {path}: {err}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -140,28 +143,47 @@ def _plan(args, _):
     import json
 
     from mbpipe.base import layout
-    from mbpipe.config.checks import checked_manybody_input
-    from mbpipe.config.geometries import run_configs
     from mbpipe.monitor.calibration import calibration_from_run
-    from mbpipe.monitor.preview import format_geometries_preview, format_preview, plan_preview, preview_json
+    from mbpipe.monitor.preview import (
+        format_fragments,
+        format_geometries_preview,
+        format_preview,
+        plan_preview,
+        preview_json,
+    )
 
-    config, mbin = _checked_config(args.config)
+    config, runs = _checked_config(args.config)
     timings_dir = args.timings or Path(layout.RESULTS.format(name=config["name"]))
     calibration = calibration_from_run(timings_dir, required=args.timings is not None)
     source = str(timings_dir) if calibration.nfragments else None
-    runs = run_configs(config)
-    if len(runs) == 1:
-        tables = {config["name"]: plan_preview(mbin, calibration)}
-    else:
-        tables = {
-            name.split("/", 1)[1]: plan_preview(checked_manybody_input(run), calibration) for name, run in runs.items()
-        }
+    # a geometry's table under its folder name (frame-0007), or the run's under its name
+    tables = {
+        name.removeprefix(f"{config['name']}/"): plan_preview(mbin, calibration) for name, (_, mbin) in runs.items()
+    }
+    # The fragments of the first geometry: every geometry is read and checked the same way.
+    heading, fragments = _fragments_found(*next(iter(runs.values())))
     if args.json:
-        print(json.dumps(preview_json(config["name"], tables, calibration, source), indent=1))
-    elif len(runs) == 1:
+        print(json.dumps(preview_json(config["name"], tables, calibration, source, fragments), indent=1))
+        return
+    print(format_fragments(heading, fragments))
+    if len(runs) == 1:
         print(format_preview(config["name"], tables[config["name"]], calibration, source))
     else:
         print(format_geometries_preview(config["name"], tables, calibration, source))
+
+
+def _fragments_found(config, mbin):
+    """(a heading, the fragments) of the run's molecule, for a person to check before anything runs."""
+    from mbpipe.config.manybody_input import config_cluster
+    from mbpipe.molecules.cluster_file import describe_fragments
+    from mbpipe.monitor.preview import cluster_heading
+
+    if "input" in config:
+        fragments = describe_fragments(mbin.molecule)
+        return f"{config['input']}: {len(fragments)} fragments, as its ManyBodyInput gives them", fragments
+    # Read once more (milliseconds): the ManyBodyInput keeps no atom numbers of the file.
+    _, info = config_cluster(config)
+    return cluster_heading(info), info.fragments
 
 
 def _status(args, _):

@@ -3,8 +3,10 @@ the input and the fix.  Each case is run through `mbpipe run` and `mbpipe plan`,
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from helpers_failures import DATA, HF_STO3G, MOLECULES, PM7, mbpipe, mbpipe_run, write_config
+from helpers_failures import DATA, HF_STO3G, MOLECULES, PENTAMERS, PM7, mbpipe, mbpipe_run, write_config
 
 TRIMER = str(MOLECULES / "water-trimer.xyz")
 TWO_MOPAC = {"pm7": PM7, "pm6": {**PM7, "method": "pm6"}}
@@ -21,7 +23,41 @@ CASES = {
     "molecule with no atoms": (trimer(molecule=str(DATA / "empty.xyz")), ["empty.xyz holds no atoms"]),
     "one fragment": (
         trimer(molecule=str(DATA / "water-one-fragment.xyz")),
-        ["has 1 fragment", "at least 2", "`--`"],
+        ["has 1 fragment", "at least 2", "`--`", "`fragmentation: connectivity`"],
+    ),
+    "connectivity finds one molecule": (
+        trimer(molecule=str(DATA / "water-one-fragment.xyz"), fragmentation="connectivity"),
+        ["connectivity finds 1 fragment", "all 3 atoms form one bonded group"],
+    ),
+    "connectivity on a file with separators": (
+        trimer(fragmentation="connectivity"),
+        ["names its own 3 fragments", "drop `fragmentation: connectivity`"],
+    ),
+    "several geometries and no frame": (
+        trimer(molecule=str(PENTAMERS), fragmentation="connectivity"),
+        ["water-pentamers.xyz holds 19 geometries", "set `frame`", "0 to 18"],
+    ),
+    "frame beyond the file": (
+        trimer(molecule=str(PENTAMERS), frame=19, fragmentation="connectivity"),
+        ["`frame` is 19", "holds 19 geometries; use 0 to 18"],
+    ),
+    "negative frame": (trimer(frame=-1), ["`frame` is -1", "at least 0"]),
+    "unknown fragmentation": (trimer(fragmentation="bonds"), ["`fragmentation` is 'bonds'", "connectivity"]),
+    "fragment charges, one too few": (
+        trimer(fragment_charges=[0, 1]),
+        ["`fragment_charges` has 2 entries", "has 3 fragments", "one per fragment"],
+    ),
+    "multiplicity against an override's electron count": (
+        trimer(fragment_charges=[0, 1, 0], fragment_multiplicities=[1, 1, 1]),
+        ["fragment 2 (H2O) has charge 1 and multiplicity 1", "odd number of electrons (9)"],
+    ),
+    "molecule keys with a ready-made input": (
+        {"name": "bad", "input": "mbin.json", "frame": 0},
+        ["`frame` says how to read `molecule`", "remove `frame`"],
+    ),
+    "NWChem without a basis": (
+        trimer(model_chemistries={"hf": {"program": "nwchem", "method": "hf"}}),
+        ["model chemistry 'hf' has no basis set", "'nwchem' needs", "`basis:"],
     ),
     "charge and multiplicity against electron count": (
         trimer(molecule=str(DATA / "water-dimer-doublet.xyz")),
@@ -99,6 +135,7 @@ def test_snakemake_alone_refuses_before_any_job(tmp_path):
     )  # fmt: skip
     assert run.returncode != 0
     assert "'mopac' cannot place ghost atoms" in run.stdout + run.stderr
+    assert "basis" not in run.stdout + run.stderr  # MOPAC takes none; its missing basis is no problem
     assert not list(tmp_path.glob("results/*/fragments/*/*.json"))
 
 
@@ -107,3 +144,20 @@ def test_hessian_of_nwchem_is_accepted(tmp_path):
     config = trimer(driver="hessian", model_chemistries={"hf": HF_STO3G}, bsse_type=["cp"])
     run = mbpipe_run(tmp_path, write_config(tmp_path, **config), "--dry-run")
     assert run.returncode == 0, run.stderr
+
+
+def test_embedding_charges_of_an_input_are_refused_naming_the_key(tmp_path):
+    """QCManyBody's computer applies embedding charges with Psi4 only, and no harness here reads them:
+    refused, never dropped."""
+    from mbpipe.config.load import validated
+    from mbpipe.config.manybody_input import manybody_input
+
+    data = manybody_input(validated(trimer(), base_dir=tmp_path)).model_dump(mode="json")
+    data["specification"]["keywords"]["embedding_charges"] = {str(i): [-0.834, 0.417, 0.417] for i in (1, 2, 3)}
+    (tmp_path / "embedded.json").write_text(json.dumps(data))
+    config = write_config(tmp_path, name="embedded", input="embedded.json")
+    for command in ("run", "plan"):
+        run = mbpipe(tmp_path, command, str(config))
+        assert run.returncode == 2, run.stderr
+        assert "`embedding_charges`" in run.stderr and "Traceback" not in run.stderr
+    assert not (tmp_path / "results").exists()

@@ -22,7 +22,7 @@ from helpers_failures import CHECKOUT, HF_STO3G, MOLECULES, PM7, mbpipe_run, wri
 from qcelemental.models.v2 import AtomicInput, Molecule
 
 from mbpipe.jobserver import server as job_server
-from mbpipe.molecules.reading import read_molecule
+from mbpipe.molecules.cluster_file import read_cluster
 from mbpipe.run.jobs import JOB_ENVIRONMENT
 
 WATER = Molecule.from_data(
@@ -134,7 +134,7 @@ def test_a_failed_calculation_fails_the_job_with_the_programs_message(server, tm
 @pytest.mark.nwchem
 def test_killing_the_job_stops_its_calculation(server, tmp_path):
     # MP2/6-31G** on a water hexamer: tens of seconds of NWChem, long enough to be caught running
-    hexamer = read_molecule(MOLECULES / "water-hexamer.xyz")
+    hexamer, _ = read_cluster(MOLECULES / "water-hexamer.xyz")
     model = {"program": "nwchem", "method": "mp2", "basis": "6-31g**"}
     result = tmp_path / "result.json"
     job = fragment_job(write_input(tmp_path, model, molecule=hexamer), result)

@@ -16,7 +16,7 @@ from qcelemental import constants
 
 from mbpipe.molecules.cluster_file import count_geometries, read_cluster, read_geometries
 from mbpipe.molecules.errors import MoleculeError
-from mbpipe.water_cluster import water_cluster_xyz
+from mbpipe.molecules.water_cluster import water_cluster_xyz
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 PENTAMERS = Path(__file__).resolve().parents[2] / "shared" / "data" / "water-pentamers.xyz"
@@ -130,7 +130,7 @@ def test_separators_and_charge_lines_as_psi4_writes_them(tmp_path):
 def _water_cluster_with_hydroxyl(nwaters: int) -> str:
     """*nwaters* waters from the benchmark generator, the last one's second hydrogen taken away:
     no `--` lines, no charge lines, as an MD snapshot would give it."""
-    atoms = [line for line in water_cluster_xyz(nwaters).splitlines()[2:] if line not in ("--", "0 1")]
+    atoms = [line for line in water_cluster_xyz(nwaters).splitlines()[2:] if line != "--"]
     atoms = atoms[:-1]
     return f"{len(atoms)}\nwaters and a hydroxyl radical\n" + "\n".join(atoms) + "\n"
 
@@ -144,7 +144,12 @@ def test_hydroxyl_radical_is_a_doublet_by_default(tmp_path):
 
 
 def test_overrides_set_each_fragment(tmp_path):
-    path = _write(tmp_path, "trimer.xyz", water_cluster_xyz(3))
+    """The config's lists win over the file's `0 1` lines; a multiplicity stated for the file's
+    charge does not outlive a charge the config changes."""
+    lines = water_cluster_xyz(3).splitlines()
+    text = "\n".join([*lines[:2], "0 1", *(line if line != "--" else "--\n0 1" for line in lines[2:])]) + "\n"
+    path = _write(tmp_path, "trimer.xyz", text)
+    assert text.count("0 1") == 3
     # a water cation is a doublet (9 electrons) unless told otherwise
     molecule, info = read_cluster(path, fragment_charges=[0, 1, 0])
     assert molecule.fragment_charges == [0, 1, 0] and molecule.fragment_multiplicities == [1, 2, 1]
@@ -175,7 +180,7 @@ def test_a_charge_line_against_its_electron_count_names_the_line_to_fix():
 def test_stated_total_charge_must_equal_the_fragments(tmp_path):
     """A hydronium-water cluster saved as one charged molecule: connectivity finds the fragments, the
     file's total +1 must land on one of them, and the refusal points at the hydronium."""
-    waters = [line for line in water_cluster_xyz(3).splitlines()[2:] if line not in ("--", "0 1")]
+    waters = [line for line in water_cluster_xyz(3).splitlines()[2:] if line != "--"]
     oxygen = np.array([float(x) for x in waters[6].split()[1:]])
     waters.append("H {:.8f} {:.8f} {:.8f}".format(*(oxygen + [0.0, 0.0, -0.98])))
     path = _write(tmp_path, "h3o.xyz", "1 1\n" + "\n".join(waters) + "\n")
@@ -188,7 +193,8 @@ def test_stated_total_charge_must_equal_the_fragments(tmp_path):
 
 def test_sixty_waters_without_charge_lines_build_in_bounded_memory(tmp_path):
     """Today's reader left charges to QCElemental's search, which took 17.8 GB for 26 waters."""
-    path = _write(tmp_path, "w60.xyz", water_cluster_xyz(60).replace("0 1\n", ""))
+    path = _write(tmp_path, "w60.xyz", water_cluster_xyz(60))
+    assert "0 1" not in path.read_text()
     script = (
         "import resource, sys\n"
         "from mbpipe.molecules.cluster_file import read_cluster\n"

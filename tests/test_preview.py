@@ -10,7 +10,7 @@ from qcmanybody import ManyBodyCore
 from mbpipe.cli import main
 from mbpipe.config.load import load_config, validated
 from mbpipe.config.manybody_input import manybody_input
-from mbpipe.molecules.reading import read_molecule
+from mbpipe.molecules.cluster_file import read_cluster
 from mbpipe.monitor.preview import plan_preview
 
 CHECKOUT = Path(__file__).resolve().parent.parent
@@ -53,7 +53,7 @@ CASES = {
 def test_counts_are_qcmanybodys(case):
     config, (xyz, bsse, levels, total) = CASES[case]
     core = ManyBodyCore(
-        read_molecule(MOLECULES / xyz),
+        read_cluster(MOLECULES / xyz)[0],
         bsse,
         levels,
         return_total_data=total,

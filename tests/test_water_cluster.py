@@ -5,13 +5,13 @@ import time
 import numpy as np
 import pytest
 
-from mbpipe.molecules.reading import read_molecule
+from mbpipe.molecules.cluster_file import read_cluster
 from mbpipe.molecules.water_cluster import HOH_ANGLE, OH_BOND, water_cluster_xyz
 
 
 def _waters(text: str) -> list[np.ndarray]:
     blocks = text.split("\n", 2)[2].split("\n--\n")
-    return [np.array([[float(x) for x in line.split()[1:]] for line in block.splitlines()[1:]]) for block in blocks]
+    return [np.array([[float(x) for x in line.split()[1:]] for line in block.splitlines()]) for block in blocks]
 
 
 def test_same_seed_same_cluster_other_seed_other_cluster():
@@ -43,7 +43,7 @@ def test_large_cluster_reads_quickly_as_neutral_singlets(tmp_path):
     path = tmp_path / "water-40.xyz"
     path.write_text(water_cluster_xyz(40))
     t0 = time.perf_counter()
-    molecule = read_molecule(path)
+    molecule, _ = read_cluster(path)
     assert time.perf_counter() - t0 < 5
     assert len(molecule.fragments) == 40
     assert molecule.molecular_charge == 0 and molecule.molecular_multiplicity == 1

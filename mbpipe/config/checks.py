@@ -1,20 +1,22 @@
 """Is this run's input something the pipeline can compute?  Every problem is found before any job
 starts and reported with the input it concerns and how to fix it.
 
-``checked_manybody_input`` reads the molecule, checks the levels against it, and asks the programs'
-checks (mbpipe/programs/capabilities.py) whether each program is there and able to do what is asked.
+``checked_manybody_input`` reads the molecule (whose reader names what is wrong with the file, see
+mbpipe/molecules/), checks the levels against it, and asks the programs' checks
+(mbpipe/programs/capabilities.py) whether each program is there and able to do what is asked.
 """
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
 from typing import Any
 
 from mbpipe.config.errors import ConfigError
 from mbpipe.config.manybody_input import manybody_input
-from mbpipe.molecules.reading import read_molecule
+from mbpipe.molecules.errors import MoleculeError
 from mbpipe.programs.capabilities import program_problems
+
+# Keys that say how to read `molecule`; an `input` ManyBodyInput brings its molecule ready-made.
+MOLECULE_READING = ("frame", "fragmentation", "fragment_charges", "fragment_multiplicities")
 
 
 def checked_manybody_input(config: dict[str, Any]):
@@ -22,17 +24,17 @@ def checked_manybody_input(config: dict[str, Any]):
     Raises ConfigError listing every problem found."""
     from pydantic import ValidationError
 
-    if "molecule" in config:
-        _raise_if(molecule_problems(Path(config["molecule"])))
-        _raise_if(molecule_read_problems(Path(config["molecule"])))
+    _raise_if(reading_problems(config))
     try:
         mbin = manybody_input(config)
+    except MoleculeError as err:
+        raise ConfigError(err.problems) from None
     except FileNotFoundError as err:
         raise ConfigError([str(err)]) from None
     except (ValidationError, ValueError) as err:
         raise ConfigError([_pydantic_message(err)]) from None
     nfragments = len(mbin.molecule.fragments)
-    problems = fragment_count_problems(nfragments)
+    problems = fragment_count_problems(nfragments) + embedding_problems(mbin)
     if "model_chemistries" in config:
         problems += level_problems(config, nfragments)
     problems += program_problems(mbin)
@@ -52,72 +54,15 @@ def _pydantic_message(err) -> str:
     return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in errors())
 
 
-def molecule_problems(path: Path) -> list[str]:
-    """The molecule file is there, and in an XYZ file each fragment's charge and multiplicity fit
-    its electron count."""
-    if not path.is_file():
-        return [f"`molecule`: the file {path} does not exist; give the path of an XYZ or QCSchema JSON file"]
-    if path.suffix.lower() == ".json":
+def reading_problems(config: dict[str, Any]) -> list[str]:
+    """The keys that say how to read `molecule` come with `molecule`, not with a ready-made `input`."""
+    if "input" not in config:
         return []
-    from qcelemental.exceptions import NotAnElementError
-
-    try:
-        fragments = list(_xyz_fragments(path.read_text()))
-    except NotAnElementError:
-        return []  # QCElemental's reading names the line (molecule_read_problems)
-    if not any(natoms for *_, natoms in fragments):
-        return [f"`molecule` {path} holds no atoms; give one `symbol x y z` line per atom (Angstrom)"]
-    problems = []
-    for number, (charge, multiplicity, electrons, _) in enumerate(fragments, start=1):
-        if multiplicity is None:
-            continue
-        if electrons < 0 or multiplicity < 1 or multiplicity > electrons + 1:
-            problems.append(
-                f"`molecule` {path}: fragment {number} has charge {charge} and multiplicity {multiplicity}, "
-                f"impossible with {electrons} electrons"
-            )
-        elif (electrons + multiplicity) % 2 == 0:
-            parity, needed = ("odd", "even") if electrons % 2 else ("even", "odd")
-            problems.append(
-                f"`molecule` {path}: fragment {number} has charge {charge} and multiplicity {multiplicity} with "
-                f"an {parity} number of electrons ({electrons}); the multiplicity must be {needed} "
-                "(fix the `charge multiplicity` line after its `--`)"
-            )
-    return problems
-
-
-def molecule_read_problems(path: Path) -> list[str]:
-    """QCElemental's reading of the molecule file, whatever its complaint."""
-    try:
-        read_molecule(path)
-    except Exception as err:  # QCElemental raises several kinds for a malformed file
-        return [f"`molecule` {path} cannot be read as fragmented XYZ or QCSchema JSON: {type(err).__name__}: {err}"]
-    return []
-
-
-_CHARGE_MULTIPLICITY = re.compile(r"^\s*(-?\d+)\s+(\d+)\s*$")
-
-
-def _xyz_fragments(text: str):
-    """(charge, multiplicity or None, electrons, atoms) of each fragment of an XYZ text."""
-    from qcelemental import periodictable
-
-    lines = text.splitlines()
-    if lines and lines[0].strip().isdigit():
-        lines = lines[2:]
-    blocks = [[]]
-    for line in lines:
-        if line.strip() == "--":
-            blocks.append([])
-        elif line.strip():
-            blocks[-1].append(line)
-    for block in blocks:
-        charge, multiplicity = 0, None
-        if block and (match := _CHARGE_MULTIPLICITY.match(block[0])):
-            charge, multiplicity = int(match[1]), int(match[2])
-            block = block[1:]
-        protons = sum(periodictable.to_Z(line.split()[0]) for line in block if not line.split()[0].startswith("@"))
-        yield charge, multiplicity, protons - charge, len(block)
+    return [
+        f"`{key}` says how to read `molecule`; an `input` ManyBodyInput holds its molecule ready-made: remove `{key}`"
+        for key in MOLECULE_READING
+        if key in config
+    ]
 
 
 def fragment_count_problems(nfragments: int) -> list[str]:
@@ -125,7 +70,18 @@ def fragment_count_problems(nfragments: int) -> list[str]:
         return []
     return [
         f"`molecule` has {nfragments} fragment; a many-body expansion needs at least 2: separate the fragments "
-        "with lines holding only `--`"
+        "with lines holding only `--`, or set `fragmentation: connectivity` to find the bonded molecules"
+    ]
+
+
+def embedding_problems(mbin) -> list[str]:
+    """Embedding charges would reach no program: QCEngine's NWChem and MOPAC harnesses read none, and
+    QCManyBody's own computer applies them with Psi4 only.  Refused rather than dropped."""
+    if not mbin.specification.keywords.embedding_charges:
+        return []
+    return [
+        "`input`: the ManyBodyInput sets `embedding_charges` (specification.keywords), which mbpipe does not "
+        "carry into its fragment calculations; remove `embedding_charges` to run without them"
     ]
 
 

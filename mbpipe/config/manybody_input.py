@@ -6,7 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mbpipe.molecules.reading import read_molecule
+from mbpipe.molecules.cluster_file import read_cluster
+
+
+def config_cluster(config: dict[str, Any]):
+    """The config's `molecule` as (qcelemental.models.v2.Molecule, ClusterInfo): the geometry `frame`
+    picks, fragmented and charged as `fragmentation`, `fragment_charges` and `fragment_multiplicities` say."""
+    return read_cluster(
+        config["molecule"],
+        frame=config.get("frame"),
+        fragmentation=config.get("fragmentation", "separators"),
+        fragment_charges=config.get("fragment_charges"),
+        fragment_multiplicities=config.get("fragment_multiplicities"),
+    )
 
 
 def manybody_input(config: dict[str, Any]):
@@ -16,7 +28,7 @@ def manybody_input(config: dict[str, Any]):
     if "input" in config:
         return ManyBodyInput.model_validate_json(Path(config["input"]).read_text())
 
-    molecule = read_molecule(config["molecule"])
+    molecule, _ = config_cluster(config)
     keywords = {
         "bsse_type": config["bsse_type"],
         "return_total_data": config["return_total_data"],
@@ -29,7 +41,7 @@ def manybody_input(config: dict[str, Any]):
         name: {
             "program": mc["program"],
             "driver": config["driver"],
-            "model": {"method": mc["method"], "basis": mc["basis"]},
+            "model": {"method": mc["method"], "basis": mc.get("basis")},
             "keywords": mc.get("keywords", {}),
         }
         for name, mc in config["model_chemistries"].items()

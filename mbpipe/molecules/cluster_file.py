@@ -166,7 +166,6 @@ def _json_source(path: Path) -> _Source:
 
 def _cluster(source: _Source, path: Path, fragmentation: str, fragment_charges, fragment_multiplicities):
     from qcelemental import periodictable
-    from qcelemental.molutil import molecular_formula_from_symbols
 
     from mbpipe.molecules.charges import assign_charges
     from mbpipe.molecules.fragmentation import connected_fragments, with_fragments
@@ -209,9 +208,29 @@ def _cluster(source: _Source, path: Path, fragmentation: str, fragment_charges, 
         molecular_multiplicity=charges.molecular_multiplicity,
     )
     molecule = molecule_from_schema(data, where)
-    fragments = tuple(
-        FragmentInfo(molecular_formula_from_symbols([symbols[i] for i in group], order="hill"), tuple(group), c, m)
-        for group, c, m in zip(groups, charges.fragment_charges, charges.fragment_multiplicities, strict=True)
-    )
+    fragments = describe_fragments(molecule, file_atoms=groups)
     info = ClusterInfo(str(path), source.frame, source.frames, source.comment, fragmentation, fragments, reordered)
     return molecule, info
+
+
+def describe_fragments(molecule, file_atoms: list[list[int]] | None = None) -> tuple[FragmentInfo, ...]:
+    """Formula, atoms, charge and multiplicity of each fragment of *molecule*; the atoms as
+    *file_atoms* numbers them (each fragment's positions in the file), else as the molecule does."""
+    from qcelemental.molutil import molecular_formula_from_symbols
+
+    fragments = [[int(i) for i in fragment] for fragment in molecule.fragments]
+    return tuple(
+        FragmentInfo(
+            molecular_formula_from_symbols([molecule.symbols[i] for i in fragment], order="hill"),
+            tuple(atoms),
+            int(charge),
+            int(multiplicity),
+        )
+        for fragment, atoms, charge, multiplicity in zip(
+            fragments,
+            file_atoms or fragments,
+            molecule.fragment_charges,
+            molecule.fragment_multiplicities,
+            strict=True,
+        )
+    )

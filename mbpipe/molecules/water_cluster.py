@@ -21,17 +21,15 @@ MIN_CONTACT = 1.6
 
 
 def water_cluster_xyz(nwaters: int, seed: int = 2024) -> str:
-    """An XYZ text (Angstrom) of *nwaters* neutral singlet waters, ``--`` lines between them, as
-    :func:`mbpipe.molecule.read_molecule` reads it."""
+    """An XYZ text (Angstrom) of *nwaters* waters, ``--`` lines between them and no charge lines, as
+    most hand-made files are: the reader (mbpipe/molecules/) makes each a neutral singlet."""
     if nwaters < 1:
         raise ValueError(f"a water cluster needs at least one water, not {nwaters}")
     rng = np.random.default_rng(seed)
     placed: list[np.ndarray] = []
     for oxygen in _oxygen_sites(nwaters, rng):
         placed.append(_oriented_water(oxygen, placed, rng))
-    # An explicit "charge multiplicity" line per water: without it QCElemental searches every
-    # combination of fragment charges, which takes minutes beyond about 25 fragments.
-    blocks = ["0 1\n" + "\n".join(_atom_line(el, xyz) for el, xyz in zip("OHH", w, strict=True)) for w in placed]
+    blocks = ["\n".join(_atom_line(el, xyz) for el, xyz in zip("OHH", w, strict=True)) for w in placed]
     return f"{3 * nwaters}\nwater-{nwaters} cluster, seed {seed}\n" + "\n--\n".join(blocks) + "\n"
 
 

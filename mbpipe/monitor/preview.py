@@ -1,5 +1,6 @@
-"""A run's size before it starts: calculations per model chemistry and n-body level (QCManyBody's own
-count), the basis functions of the largest calculation at each level, and the estimated time."""
+"""A run's size before it starts: the fragments found in the molecule, calculations per model chemistry
+and n-body level (QCManyBody's own count), the basis functions of the largest calculation at each level,
+and the estimated time."""
 
 from __future__ import annotations
 
@@ -51,14 +52,56 @@ def plan_preview(mbin, calibration: Calibration | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def fragment_table(fragments) -> pd.DataFrame:
+    """One row per fragment (mbpipe.molecules.cluster_file.FragmentInfo): its formula, its atoms
+    (numbered from 1 as in the file), charge and multiplicity."""
+    return pd.DataFrame(
+        [
+            {
+                "fragment": number,
+                "formula": fragment.formula,
+                "atoms": _ranges([atom + 1 for atom in fragment.atoms]),
+                "charge": fragment.charge,
+                "multiplicity": fragment.multiplicity,
+            }
+            for number, fragment in enumerate(fragments, start=1)
+        ]
+    )
+
+
+def cluster_heading(info) -> str:
+    """What was read (mbpipe.molecules.cluster_file.ClusterInfo), in a line."""
+    geometry = f", frame {info.frame} (of 0-{info.frames - 1})" if info.frame is not None else ""
+    comment = f" ({info.comment})" if info.comment else ""
+    how = "bonded groups (fragmentation: connectivity)" if info.fragmentation == "connectivity" else "as the file marks"
+    reordered = "; the run's molecule lists their atoms fragment by fragment" if info.reordered else ""
+    return f"{info.path}{geometry}{comment}: {len(info.fragments)} fragments, {how}{reordered}"
+
+
+def format_fragments(heading: str, fragments) -> str:
+    return f"{heading}\n{fragment_table(fragments).to_string(index=False)}"
+
+
+def _ranges(numbers: list[int]) -> str:
+    """1, 2, 3, 7 -> "1-3, 7": a fragment's atoms as a person reads them."""
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]) for run in runs)
+
+
 def preview_json(
-    name: str, tables: dict[str, pd.DataFrame], calibration: Calibration, timings_from: str | None
+    name: str, tables: dict[str, pd.DataFrame], calibration: Calibration, timings_from: str | None, fragments=()
 ) -> dict:
-    """The preview as JSON: totals, one entry per model chemistry and level (summed over geometries), and
-    for a run of many geometries one entry per geometry."""
+    """The preview as JSON: the fragments found, totals, one entry per model chemistry and level (summed
+    over geometries), and for a run of many geometries one entry per geometry."""
     table = total_table(tables)
     preview = {
         "name": name,
+        "fragments": fragment_table(fragments).to_dict(orient="records"),
         "calculations": int(table["calculations"].sum()),
         "estimated_s": float(table["estimated_s"].sum()),
         "levels": table.to_dict(orient="records"),

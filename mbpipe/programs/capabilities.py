@@ -11,6 +11,9 @@ NO_GHOST_ATOMS = {"mopac"}
 # Drivers a harness refuses (QCEngine's MOPAC harness: energy and gradient only).
 DRIVERS = {"mopac": {"energy", "gradient"}}
 GHOST_BSSE_TYPES = {"cp", "vmfc"}
+# Programs whose every method is defined in a Gaussian basis set, so a model chemistry without one is
+# a slip; MOPAC's semi-empirical methods (and force fields, xtb) take none.
+NEEDS_BASIS = {"nwchem", "psi4", "cfour", "gamess", "qchem", "molpro", "turbomole", "terachem", "adcc"}
 # How to get a program QCEngine cannot find, where we know better than QCEngine's conda hint.
 INSTALL = {
     "nwchem": "install it with `apt-get install nwchem` (Debian/Ubuntu) or `conda install -c conda-forge nwchem`",
@@ -35,6 +38,11 @@ def program_problems(mbin) -> list[str]:
             hint = f"did you mean {close[0]!r}?" if close else f"QCEngine knows {', '.join(sorted(known))}"
             problems.append(f"{where} is not a QCEngine program; {hint}")
             continue
+        if program in NEEDS_BASIS and not spec.model.basis:
+            problems.append(
+                f"model chemistry {mc!r} has no basis set, which {spec.program!r} needs for method "
+                f"{spec.model.method!r}; add e.g. `basis: cc-pvdz` to it"
+            )
         if not qcengine.get_program(program, check=False).found():
             problems.append(f"{where} is not installed on this machine (QCEngine cannot find it); {_install(program)}")
         if program in NO_GHOST_ATOMS and ghosts:
