@@ -33,7 +33,7 @@ def stacked_waters(path: Path, ngeometries: int, nwaters: int) -> None:
     """One XYZ file of *ngeometries* water-*nwaters* clusters: count line, comment line, atoms."""
     blocks = []
     for seed in range(ngeometries):
-        atoms = [line for line in water_cluster_xyz(nwaters, seed=seed).splitlines() if len(line.split()) == 4]
+        atoms = [line for line in water_cluster_xyz(nwaters, seed=seed).splitlines()[2:] if line.strip() != "--"]
         blocks += [str(len(atoms)), f" cluster {seed}", *atoms]
     path.write_text("\n".join(blocks) + "\n")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -213,3 +214,19 @@ def test_molecules_name_each_geometry_by_its_file(tmp_path):
         result = tmp_path / "results" / "pentamers" / f"isomer-{frame}" / "manybody.json"
         energy = ManyBodyResult.model_validate_json(result.read_text()).properties.return_energy
         assert abs(energy - sequential_energy(frame_by_hand(frame))) <= 1e-12
+
+
+@pytest.mark.parametrize("profile", ["slurm", "pbs"])
+def test_cluster_bundles_never_mix_geometries(profile, tmp_path):
+    """Through a cluster profile, each geometry's small fragments of a level share one submission of
+    their own (the profile's bundle-n<k> size applies per geometry), so no geometry waits in a
+    submission for another's lower level."""
+    config = pentamer_config(tmp_path, frames="0-1")
+    run = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(CHECKOUT / "workflow" / "Snakefile"), "--configfile",
+         str(config), "--directory", str(tmp_path), "--profile", str(CHECKOUT / "profiles" / profile), "-n"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    groups = re.findall(r"Group job (\S+)", run.stdout + run.stderr)
+    assert sorted(groups) == [f"bundle-n{level}-frame-000{frame}" for level in (1, 2) for frame in (0, 1)]

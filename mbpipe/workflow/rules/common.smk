@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 from mbpipe.base import layout
-from mbpipe.cluster.bundle import bundle_name, ensure_costs, runtime_minutes
+from mbpipe.cluster.bundle import bundle_name, ensure_costs, level_bundle, runtime_minutes
 from mbpipe.config.geometries import geometries, is_many_geometries, run_configs
 from mbpipe.config.load import validated
 from mbpipe.jobserver import server as job_server
@@ -95,7 +95,13 @@ def fragment_bundle(wildcards):
     if runs_here():
         return None
     level = int(wildcards.level)
-    return bundle_name(level, COSTS[wildcards.name][level][wildcards.label], config["bundle_below_s"])
+    geometry = wildcards.name.removeprefix(f"{NAME}/") if FILES.geometries_of else None
+    group = bundle_name(level, COSTS[wildcards.name][level][wildcards.label], config["bundle_below_s"], geometry)
+    if geometry and group:
+        # The profile's `bundle-n<k>=N` sizes every geometry's level-k bundles, as Snakemake does for
+        # a group named with wildcards.
+        workflow.parent_groupids[group] = level_bundle(level)
+    return group
 
 
 def fragment_runtime(wildcards, attempt):
