@@ -12,7 +12,6 @@ from mbpipe.monitor.failures import failure_report
 from mbpipe.pipeline.fragment import retry_memory_mb
 from mbpipe.pipeline.geometries import write_geometry_list
 from mbpipe.pipeline.plan import ensure_plan
-from mbpipe.report.files import write_geometries_report
 from mbpipe.run.jobs import JOB_ENVIRONMENT, job_command
 from mbpipe.run.targets import RunFiles
 
@@ -111,6 +110,13 @@ def fragment_runtime(wildcards, attempt):
 def failure_summary():
     """Every failed and rejected fragment, under its geometry when there are several."""
     return failure_report(NAME) or "No fragment failed or was rejected."
+
+
+def geometries_so_far():
+    """geometries.csv and its plot from the geometries that finished, after a failure held others back."""
+    from mbpipe.report.files import write_geometries_report  # matplotlib: not on every parse
+
+    write_geometries_report(NAME)
 
 
 def start_job_server():
