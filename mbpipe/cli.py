@@ -97,6 +97,12 @@ def main(argv: list[str] | None = None, runner: str = "job") -> int:
     report.add_argument("verification", type=Path, nargs="?", help="the run's verification.json; none if not verified")
     report.set_defaults(handler=_report)
 
+    geometries = commands.add_parser("geometries", help="(rule) the geometries of a run side by side: table and plot")
+    geometries.add_argument("name")
+    geometries.add_argument("table", type=Path, help="the table to write (CSV)")
+    geometries.add_argument("plots", type=Path, help="folder for the plot")
+    geometries.set_defaults(handler=_geometries)
+
     args, extra = parser.parse_known_args(argv)
     if args.command != "run":
         leave_scheduler_step()
@@ -106,15 +112,18 @@ def main(argv: list[str] | None = None, runner: str = "job") -> int:
 
 
 def _checked_config(path: Path):
-    """(config, ManyBodyInput) of the config file at *path*, or a clear message and exit status 2: every
-    command that reads a config refuses a bad one the same way, before any work."""
+    """(config, run name -> (its config, its ManyBodyInput)) of the config file at *path* -- one run,
+    or one per geometry -- or a clear message and exit status 2: every command that reads a config
+    refuses a bad one the same way, before any work."""
     from mbpipe.config.checks import checked_manybody_input
     from mbpipe.config.errors import ConfigError
+    from mbpipe.config.geometries import run_configs
     from mbpipe.config.load import load_config
 
     try:
         config = load_config(path)
-        return config, checked_manybody_input(config)
+        runs = {name: (run, checked_manybody_input(run)) for name, run in run_configs(config).items()}
+        return config, runs
     except (ConfigError, FileNotFoundError) as err:
         print(f"mbpipe: {path}: {err}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -135,19 +144,32 @@ def _plan(args, _):
 
     from mbpipe.base import layout
     from mbpipe.monitor.calibration import calibration_from_run
-    from mbpipe.monitor.preview import format_fragments, format_preview, plan_preview, preview_json
+    from mbpipe.monitor.preview import (
+        format_fragments,
+        format_geometries_preview,
+        format_preview,
+        plan_preview,
+        preview_json,
+    )
 
-    config, mbin = _checked_config(args.config)
+    config, runs = _checked_config(args.config)
     timings_dir = args.timings or Path(layout.RESULTS.format(name=config["name"]))
     calibration = calibration_from_run(timings_dir, required=args.timings is not None)
     source = str(timings_dir) if calibration.nfragments else None
-    table = plan_preview(mbin, calibration)
-    heading, fragments = _fragments_found(config, mbin)
+    # a geometry's table under its folder name (frame-0007), or the run's under its name
+    tables = {
+        name.removeprefix(f"{config['name']}/"): plan_preview(mbin, calibration) for name, (_, mbin) in runs.items()
+    }
+    # The fragments of the first geometry: every geometry is read and checked the same way.
+    heading, fragments = _fragments_found(*next(iter(runs.values())))
     if args.json:
-        print(json.dumps(preview_json(config["name"], table, calibration, source, fragments), indent=1))
+        print(json.dumps(preview_json(config["name"], tables, calibration, source, fragments), indent=1))
+        return
+    print(format_fragments(heading, fragments))
+    if len(runs) == 1:
+        print(format_preview(config["name"], tables[config["name"]], calibration, source))
     else:
-        print(format_fragments(heading, fragments))
-        print(format_preview(config["name"], table, calibration, source))
+        print(format_geometries_preview(config["name"], tables, calibration, source))
 
 
 def _fragments_found(config, mbin):
@@ -266,6 +288,14 @@ def _report(args, _):
     from mbpipe.report.files import write_report_files
 
     write_report_files(args.name, args.plots, args.fragments, args.verification_table, args.verification)
+
+
+def _geometries(args, _):
+    from mbpipe.report.files import write_geometries_report
+
+    unfinished = write_geometries_report(args.name, args.table, args.plots)
+    if unfinished:
+        print(f"{len(unfinished)} geometries unfinished: {', '.join(unfinished)}", file=sys.stderr)
 
 
 def _manybody_input(name: str):

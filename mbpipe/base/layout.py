@@ -1,7 +1,9 @@
 """Where each file of a run lives, relative to the Snakemake working directory.
 
 The patterns are written here once: the library fills them in with ``path``, and the workflow's rules
-take them with ``{level}`` and ``{label}`` left as Snakemake wildcards (``wildcard_pattern``).
+take them as they are, ``{name}``, ``{level}`` and ``{label}`` being Snakemake wildcards.  A run of
+many geometries is one run per geometry, named ``<name>/<geometry>``, beside the table and plots that
+compare them in ``results/<name>/``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ SEQUENTIAL_RESULT = RESULTS + "/sequential.json"
 PLOTS = RESULTS + "/plots"
 FRAGMENT_TABLE = RESULTS + "/fragments.csv"
 VERIFICATION_TABLE = RESULTS + "/verification.csv"
+GEOMETRIES = RESULTS + "/geometries.json"
+GEOMETRIES_TABLE = RESULTS + "/geometries.csv"
 LOGS = "logs/{name}"
+GEOMETRIES_LOG = LOGS + "/geometries.log"
 FRAGMENT_LOG = LOGS + "/fragments/n{level}/{label}.log"
 GATE_LOG = LOGS + "/gates/n{level}.log"
 LEVEL_LOG = LOGS + "/levels/n{level}.log"
@@ -35,20 +40,22 @@ def path(pattern: str, **fields) -> Path:
     return Path(pattern.format(**fields))
 
 
-def wildcard_pattern(pattern: str, name: str) -> str:
-    """*pattern* for run *name*, its ``{level}`` and ``{label}`` left for Snakemake to fill."""
-    return pattern.format(name=name, level="{level}", label="{label}")
+def plot_file(file_name: str) -> str:
+    """A plot of a run, by its file name (``convergence.png``), ``{name}`` left as a wildcard."""
+    return f"{PLOTS}/{file_name}"
 
 
 def locate_run(results_dir: str | Path) -> tuple[Path, str]:
     """(working directory, run name) of a run's results folder, e.g. ``/scratch/w/results/trimer`` ->
-    (``/scratch/w``, ``trimer``): the paths above are relative to that working directory."""
+    (``/scratch/w``, ``trimer``), and ``/scratch/w/results/isomers/frame-0003`` -> (``/scratch/w``,
+    ``isomers/frame-0003``): the paths above are relative to that working directory."""
     results_dir = Path(results_dir).resolve()
-    workdir = results_dir.parent.parent
-    if results_dir != (workdir / RESULTS.format(name=results_dir.name)).resolve():
+    top = next((folder for folder in results_dir.parents if folder.name == "results"), None)
+    if top is None:
         raise ValueError(f"{results_dir} is not a run's results folder; give the folder results/<name> of a run")
-    if not (workdir / PLAN.format(name=results_dir.name)).exists():
+    workdir, name = top.parent, results_dir.relative_to(top).as_posix()
+    if not (workdir / PLAN.format(name=name)).exists() and not (workdir / GEOMETRIES.format(name=name)).exists():
         raise FileNotFoundError(
             f"{results_dir} has no plan.json; give the folder results/<name> of a run that has started"
         )
-    return workdir, results_dir.name
+    return workdir, name

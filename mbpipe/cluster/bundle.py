@@ -61,7 +61,15 @@ def runtime_minutes(seconds: float, attempt: int = 1) -> int:
     return max(MIN_RUNTIME_MINUTES, math.ceil(SAFETY_FACTOR * seconds / 60)) * attempt
 
 
-def bundle_name(level: int, seconds: float, below_s: float) -> str | None:
+def bundle_name(level: int, seconds: float, below_s: float, geometry: str | None = None) -> str | None:
     """The group that bundles a level's small fragments into one submission; None for a fragment
-    estimated at *below_s* seconds or more, which gets its own submission."""
-    return f"bundle-n{level}" if seconds < below_s else None
+    estimated at *below_s* seconds or more, which gets its own submission.  Each geometry of a run of
+    many has bundles of its own, so that no geometry's fragments wait in a submission for another's."""
+    if seconds >= below_s:
+        return None
+    return f"{level_bundle(level)}-{geometry}" if geometry else level_bundle(level)
+
+
+def level_bundle(level: int) -> str:
+    """The group a profile's `group-components: bundle-n<k>=N` names: level k's bundles."""
+    return f"bundle-n{level}"

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from mbpipe.config.errors import ConfigError
+from mbpipe.config.geometries import expand_molecule_globs
 from mbpipe.config.schema import schema_problems
 from mbpipe.workflow import SCHEMA
 
@@ -39,6 +40,10 @@ def validated(raw: dict[str, Any], base_dir: str | Path) -> dict[str, Any]:
     for key in PATH_KEYS:
         if key in config:
             config[key] = str((Path(base_dir) / Path(config[key]).expanduser()).resolve())
+    if "molecules" in config:
+        config["molecules"] = expand_molecule_globs(config["molecules"], Path(base_dir))
+    if "frames" in config and "frame" in config:
+        raise ConfigError(["give `frame` (one geometry) or `frames` (several), not both"])
     return config
 
 

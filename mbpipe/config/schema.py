@@ -42,7 +42,7 @@ def _explain(error) -> str:
     if rule == "oneOf" and key == "config":
         return (
             "give either `molecule` and `model_chemistries`, or `input` (a QCSchema ManyBodyInput JSON file), "
-            "not both and not neither"
+            "not both and not neither; `molecules` (several files) takes the place of `molecule`, not both"
         )
     if rule in ("minItems", "minProperties"):
         return f"`{key}` is empty; give at least one entry"

@@ -49,6 +49,7 @@ def calibration_from_run(results_dir: Path, required: bool = False) -> Calibrati
     """The calibration from the fragment results of the run in *results_dir* (its results/<name>
     folder); no calibration where there is no such run, unless *required*."""
     from mbpipe.base.layout import locate_run
+    from mbpipe.pipeline.geometries import run_names
     from mbpipe.pipeline.plan import load_plan
     from mbpipe.report.fragment_table import fragment_table
 
@@ -59,4 +60,4 @@ def calibration_from_run(results_dir: Path, required: bool = False) -> Calibrati
             raise
         return Calibration()
     with contextlib.chdir(workdir):
-        return calibrate(fragment_table(load_plan(name)))
+        return calibrate(pd.concat([fragment_table(load_plan(run)) for run in run_names(name)], ignore_index=True))

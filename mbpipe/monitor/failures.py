@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 from mbpipe.base import layout
+from mbpipe.pipeline.geometries import run_names
 
 OUTPUT_LINES = 8
 
@@ -30,11 +31,10 @@ def rejected_results(name: str) -> list[Path]:
     return sorted(path for path in fragments.glob("n*/*.rejected") if not path.with_suffix(".json").exists())
 
 
-def describe_failure(record_path: Path) -> str:
+def describe_failure(name: str, record_path: Path) -> str:
     """Label, QCEngine error type and message, the program's last lines, where to read more."""
     label = record_path.name.removesuffix(".error.json")
     level = record_path.parent.name.removeprefix("n")
-    name = record_path.parent.parent.parent.name
     log = layout.path(layout.FRAGMENT_LOG, name=name, level=level, label=label)
     try:
         record = json.loads(record_path.read_text())
@@ -71,18 +71,24 @@ def _lines(text: str) -> list[str]:
 
 
 def failure_report(name: str) -> str:
-    """The whole summary for run *name*; empty when nothing failed or was rejected."""
+    """The whole summary for run *name*, each of its geometries named; empty when nothing failed or
+    was rejected."""
+    parts = [part for run in run_names(name) for part in _run_failures(run)]
+    if parts:
+        parts.append("Fix the cause and run the same command again: finished fragments are kept.")
+    return "\n".join(parts)
+
+
+def _run_failures(name: str) -> list[str]:
     failed, rejected = failed_fragments(name), rejected_results(name)
     parts = []
     if failed:
         parts.append(f"{len(failed)} fragment calculation(s) of {name} failed:")
-        parts += [describe_failure(record) for record in failed]
+        parts += [describe_failure(name, record) for record in failed]
     if rejected:
         parts.append(
             f"{len(rejected)} fragment result(s) were rejected by a level gate (see logs/{name}/gates/) and are "
             "recomputed on the next run:"
         )
         parts += [f"  {path}" for path in rejected]
-    if parts:
-        parts.append("Fix the cause and run the same command again: finished fragments are kept.")
-    return "\n".join(parts)
+    return parts

@@ -94,9 +94,12 @@ def _ranges(numbers: list[int]) -> str:
 
 
 def preview_json(
-    name: str, table: pd.DataFrame, calibration: Calibration, timings_from: str | None, fragments=()
+    name: str, tables: dict[str, pd.DataFrame], calibration: Calibration, timings_from: str | None, fragments=()
 ) -> dict:
-    return {
+    """The preview as JSON: the fragments found, totals, one entry per model chemistry and level (summed
+    over geometries), and for a run of many geometries one entry per geometry."""
+    table = total_table(tables)
+    preview = {
         "name": name,
         "fragments": fragment_table(fragments).to_dict(orient="records"),
         "calculations": int(table["calculations"].sum()),
@@ -104,6 +107,51 @@ def preview_json(
         "levels": table.to_dict(orient="records"),
         "calibration": {"timings_from": timings_from, "nfragments": calibration.nfragments, **calibration.factors},
     }
+    if len(tables) > 1:
+        preview["geometries"] = geometry_rows(tables).to_dict(orient="records")
+    return preview
+
+
+def total_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The per-level rows of every geometry added up (the one table of a run of one geometry)."""
+    if len(tables) == 1:
+        return next(iter(tables.values()))
+    combined = pd.concat(tables.values(), ignore_index=True)
+    keys = ["model_chemistry", "nbody"]
+    summed = combined.groupby(keys, sort=False).agg(
+        {
+            **{c: "sum" for c in ("calculations", *BSSE_SETS.values(), "estimated_s")},
+            "largest_nbasis": "max",
+            "estimate_from": "first",
+        }  # fmt: skip
+    )
+    return summed.reset_index()[list(combined.columns)]
+
+
+def geometry_rows(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "geometry": geometry,
+                "calculations": int(table["calculations"].sum()),
+                "largest_nbasis": int(table["largest_nbasis"].max()),
+                "estimated_s": float(table["estimated_s"].sum()),
+            }
+            for geometry, table in tables.items()
+        ]
+    )
+
+
+def format_geometries_preview(
+    name: str, tables: dict[str, pd.DataFrame], calibration: Calibration, timings_from: str | None
+) -> str:
+    """Each geometry on a line, then every geometry together per model chemistry and level."""
+    rows = geometry_rows(tables)
+    rows["estimated time"] = rows.pop("estimated_s").map(duration)
+    together = format_preview(name, total_table(tables), calibration, timings_from).splitlines()
+    together[0] = f"{together[0]}, over {len(tables)} geometries"
+    return "\n".join([together[0], rows.rename(columns={"largest_nbasis": "largest nbasis"}).to_string(index=False),
+                      "all geometries together:", *together[1:]])  # fmt: skip
 
 
 def format_preview(name: str, table: pd.DataFrame, calibration: Calibration, timings_from: str | None) -> str:

@@ -28,6 +28,7 @@ from mbpipe.monitor.failures import message_sections
 from mbpipe.monitor.preview import duration
 from mbpipe.monitor.snakemake_state import snakemake_holds, started_outputs
 from mbpipe.pipeline.fragment import error_path
+from mbpipe.pipeline.geometries import geometry_names
 from mbpipe.pipeline.plan import load_plan
 from mbpipe.report.fragment_table import fragment_table
 
@@ -185,7 +186,7 @@ def find_results_dir(results_dir: Path | None) -> Path:
     """*results_dir*, or the one run's folder under ./results when none is given."""
     if results_dir is not None:
         return results_dir
-    runs = sorted(p.parent for p in Path("results").glob("*/plan.json"))
+    runs = sorted({p.parent for pattern in ("*/plan.json", "*/geometries.json") for p in Path("results").glob(pattern)})
     if len(runs) != 1:
         found = ", ".join(map(str, runs)) or "none"
         raise SystemExit(
@@ -195,23 +196,61 @@ def find_results_dir(results_dir: Path | None) -> Path:
 
 
 def watch(results_dir: Path | None, every: float | None) -> int:
-    """Print the run's status; with *every*, again every that many seconds until the run is over."""
+    """Print the run's status; with *every*, again every that many seconds until the run is over.  A
+    run of many geometries shows each geometry and all of them together."""
     workdir, name = layout.locate_run(find_results_dir(results_dir))
     files = ParsedFiles()
     with contextlib.chdir(workdir):
+        geometries = geometry_names(name)
         while True:
-            status = run_status(name, files=files)
-            text = format_status(status, workdir)
+            if geometries:
+                statuses = {geometry: run_status(f"{name}/{geometry}", files=files) for geometry in geometries}
+                text = format_geometries_status(name, statuses, workdir)
+            else:
+                statuses = {name: run_status(name, files=files)}
+                text = format_status(statuses[name], workdir)
             if every is None:
                 print(text)
                 return 0
             clear = "\033[H\033[2J" if sys.stdout.isatty() else "\n"
             sys.stdout.write(clear + text + f"\n(refreshing every {every:g} s; Ctrl-C to stop)\n")
             sys.stdout.flush()
-            over = not status.snakemake_running and status.levels[["running", "waiting"]].sum().sum() == 0
+            over = all(
+                not status.snakemake_running and status.levels[["running", "waiting"]].sum().sum() == 0
+                for status in statuses.values()
+            )
             if over:
                 return 0
             try:
                 time.sleep(every)
             except KeyboardInterrupt:
                 return 0
+
+
+def format_geometries_status(name: str, statuses: dict[str, RunStatus], workdir: Path) -> str:
+    """One row per geometry, then every geometry together per level, then the failed fragments."""
+    running = any(status.snakemake_running for status in statuses.values())
+    lines = [f"{name} in {workdir}: {len(statuses)} geometries; Snakemake is {'' if running else 'not '}running"]
+    rows = []
+    for geometry, status in statuses.items():
+        counts = status.levels[["calculations", *STATES]].sum()
+        rows.append({"geometry": geometry, **counts.to_dict(), "elapsed_s": status.elapsed_s})
+    rows.append({"geometry": "all", **pd.DataFrame(rows)[["calculations", *STATES]].sum().to_dict()})
+    table = pd.DataFrame(rows)
+    table["elapsed"] = table["elapsed_s"].map(lambda s: "-" if pd.isna(s) else duration(s))
+    lines.append(table.drop(columns=["elapsed_s"]).to_string(index=False))
+    levels = pd.concat([status.levels for status in statuses.values()]).groupby("level", as_index=False)
+    per_level = levels[["calculations", *STATES]].sum()
+    per_level["level"] = [f"n{k}" for k in per_level["level"]]
+    lines += ["all geometries, per level:", per_level.to_string(index=False)]
+    failed = [(geometry, f) for geometry, status in statuses.items() for f in status.failed]
+    if failed:
+        lines.append("failed fragments (see the error record; fix the cause and run Snakemake again to retry):")
+        lines += [f"  {g} n{f['level']} {f['label']}: {f['error']}\n    {f['record']}" for g, f in failed]
+    interrupted = sum(status.interrupted for status in statuses.values())
+    if interrupted:
+        lines.append(
+            f"{interrupted} fragments were started by a Snakemake that is no longer running; "
+            "run Snakemake again (with --rerun-incomplete) to redo them"
+        )
+    return "\n".join(lines)

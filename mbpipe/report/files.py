@@ -9,6 +9,7 @@ import pandas as pd
 
 from mbpipe.base import layout
 from mbpipe.base.jsonio import read_json, write_text_atomic
+from mbpipe.pipeline.geometries import geometry_table
 from mbpipe.pipeline.plan import load_plan
 from mbpipe.report import plots
 from mbpipe.report.fragment_table import fragment_table
@@ -54,3 +55,13 @@ def write_report_files(
     write_text_atomic(fragments_csv, fragments.to_csv(index=False))
     comparison = read_json(verification) if verification else None
     write_text_atomic(verification_csv, verification_table(comparison).to_csv(index=False))
+
+
+def write_geometries_report(name: str, table_csv: Path | None = None, plots_dir: Path | None = None) -> list[str]:
+    """geometries.csv and the geometries plot of a many-geometry run, from whatever geometries have
+    finished; returns the unfinished ones."""
+    table = geometry_table(name)
+    write_text_atomic(table_csv or layout.path(layout.GEOMETRIES_TABLE, name=name), table.to_csv(index=False))
+    plots_dir = plots_dir or layout.path(layout.PLOTS, name=name)
+    plots.write_figure(plots.geometries_figure(table, name), plots_dir / "geometries")
+    return list(table.loc[table["status"] != "done", "geometry"].unique())

@@ -91,6 +91,40 @@ def wall_time_figure(fragments: pd.DataFrame, name: str) -> Figure:
     return fig
 
 
+def geometries_figure(table: pd.DataFrame, name: str) -> Figure:
+    """Interaction energy through each n-body level for every geometry (geometries.csv rows), one row of
+    panels per BSSE treatment: per geometry on the left, the spread across geometries on the right.
+    Unfinished geometries keep their place on the axis, without a point."""
+    done = table[table["status"] == "done"].dropna(subset=["interaction_energy_kcal_mol"])
+    done = done[done["nbody"] > 1]
+    order = list(dict.fromkeys(table["geometry"]))
+    position = {geometry: i for i, geometry in enumerate(order)}
+    groups = list(_by_bsse(done)) if len(done) else []
+    fig = Figure(figsize=(11, 3.6 * max(len(groups), 1)), layout="constrained")
+    axes = fig.subplots(max(len(groups), 1), 2, squeeze=False, gridspec_kw={"width_ratios": [3, 1]})
+    for (bsse, rows), (left, right) in zip(groups, axes, strict=False):
+        levels = sorted(rows["nbody"].unique())
+        for level in levels:
+            at = rows[rows["nbody"] == level]
+            left.plot(at["geometry"].map(position), at["interaction_energy_kcal_mol"], marker="o", markersize=3,
+                      linewidth=0.8, label=f"through {int(level)} bodies")  # fmt: skip
+        spread = [rows.loc[rows["nbody"] == level, "interaction_energy_kcal_mol"].to_numpy() for level in levels]
+        right.boxplot(spread, positions=levels, widths=0.5, medianprops={"color": "black"})
+        left.set_ylabel(f"{BSSE_NAMES.get(bsse, bsse)}\ninteraction energy (kcal/mol)")
+        left.legend(fontsize=8)
+        right.set_xlabel("n-body level")
+        right.set_title("spread across geometries", fontsize=9)
+        _integer_levels(right, pd.Series(levels))
+    for left, right in axes:
+        left.set_xticks(range(len(order)), order, rotation=90, fontsize=6 if len(order) > 30 else 8)
+        left.grid(True, alpha=0.3)
+        right.grid(True, alpha=0.3)
+    unfinished = table.loc[table["status"] != "done", "geometry"].nunique()
+    note = f" ({unfinished} unfinished)" if unfinished else ""
+    fig.suptitle(f"{name}: interaction energy of {len(order)} geometries{note}")
+    return fig
+
+
 def write_figure(fig: Figure, stem: Path) -> list[Path]:
     """*fig* as stem.png and stem.svg, each whole or not at all; the SVG without a date, so that it
     changes only when the picture does."""

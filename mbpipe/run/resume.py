@@ -65,10 +65,11 @@ def finished_but_marked_incomplete(workdir: Path) -> list[Path]:
 
     kept = []
     for result in marked_incomplete(workdir):
-        parts = result.parts  # results/<name>/fragments/n<k>/<label>.json
-        if len(parts) != 5 or parts[0] != "results" or parts[2] != "fragments" or result.suffix != ".json":
+        # results/<name>/fragments/n<k>/<label>.json, <name> being <run>/<geometry> for many geometries
+        parts = result.parts
+        if len(parts) < 5 or parts[0] != "results" or parts[-3] != "fragments" or result.suffix != ".json":
             continue
-        input_path = workdir / Path(*parts[:2], "inputs", *parts[3:])
+        input_path = workdir / Path(*parts[:-3], "inputs", *parts[-2:])
         if (workdir / result).is_file() and input_path.is_file():
             if not isinstance(check_fragment_result(input_path, workdir / result), str):
                 kept.append(result)

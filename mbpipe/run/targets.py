@@ -1,11 +1,14 @@
 """The files each rule of a run reads and writes: what Snakemake's input functions return.
 
-Level k's fragments wait for level k-1's gate; a result through level k waits for the gates of every
-level up to k; the run is done when its final outputs exist.
+A run computes one many-body expansion, or one per geometry (mbpipe/config/geometries.py); every
+rule's files carry the run's name as the `name` wildcard.  Level k's fragments wait for level k-1's
+gate of their own run; a result through level k waits for the gates of every level up to k; the work
+is done when every run's final outputs exist.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from mbpipe.base import layout
@@ -15,52 +18,56 @@ from mbpipe.pipeline.plan import Plan
 
 @dataclass(frozen=True)
 class RunFiles:
-    plan: Plan
+    plans: dict[str, Plan]  # run name -> its plan: one run, or one per geometry
+    geometries_of: str | None = None  # the config's name when its runs are the geometries of one config
 
-    @property
-    def name(self) -> str:
-        return self.plan.name
+    def name_pattern(self) -> str:
+        """The `name` wildcard's constraint: the run's name, or any of its geometries.  Not a list of the
+        names: Snakemake matches every requested file against it, and a hundred alternatives made the
+        graph of a hundred geometries several times slower to build."""
+        if self.geometries_of:
+            return re.escape(self.geometries_of) + "/[^/]+"
+        (name,) = self.plans
+        return re.escape(name)
 
-    def pattern(self, pattern: str) -> str:
-        """A layout pattern with this run's name and Snakemake's wildcards."""
-        return layout.wildcard_pattern(pattern, self.name)
-
-    def file(self, pattern: str, **fields) -> str:
-        return pattern.format(name=self.name, **fields)
-
-    def plot(self, file_name: str) -> str:
-        return f"{self.file(layout.PLOTS)}/{file_name}"
-
-    def previous_gate(self, level: int, label: str) -> tuple[str | None, bool]:
+    def previous_gate(self, name: str, level: int, label: str) -> tuple[str | None, bool]:
         """The gate fragment *label* of *level* waits for (None on the first level), and whether the
         fragment's result is current for its input.  A current result takes the gate as `ancient`:
         a lower level's gate rewritten (a recomputed or newly planned fragment there) then leaves it
         alone, while every fragment that does run waits for the gate."""
-        previous = self.plan.previous_level(level)
+        previous = self.plans[name].previous_level(level)
         if previous is None:
             return None, False
-        fields = {"level": level, "label": label}
-        current = result_is_current(
-            self.file(layout.FRAGMENT_INPUT, **fields), self.file(layout.FRAGMENT_RESULT, **fields)
-        )
-        return self.file(layout.LEVEL_GATE, level=previous), current
+        fields = {"name": name, "level": level, "label": label}
+        current = result_is_current(layout.FRAGMENT_INPUT.format(**fields), layout.FRAGMENT_RESULT.format(**fields))
+        return layout.LEVEL_GATE.format(name=name, level=previous), current
 
-    def fragment_results(self, level: int) -> list[str]:
-        return [self.file(layout.FRAGMENT_RESULT, level=level, label=label) for label in self.plan.labels(level)]
+    def fragment_results(self, name: str, level: int) -> list[str]:
+        labels = self.plans[name].labels(level)
+        return [layout.FRAGMENT_RESULT.format(name=name, level=level, label=label) for label in labels]
 
-    def gates_through(self, level: int) -> list[str]:
+    def gates_through(self, name: str, level: int) -> list[str]:
         """The gates of every level up to *level*: a result through level k uses all their fragments,
         and a recomputed fragment of a lower level rewrites only its own level's gate."""
-        return [self.file(layout.LEVEL_GATE, level=k) for k in self.plan.level_numbers if k <= level]
+        plan = self.plans[name]
+        return [layout.LEVEL_GATE.format(name=name, level=k) for k in plan.level_numbers if k <= level]
 
-    def all_gates(self) -> list[str]:
-        return self.gates_through(self.plan.last_level)
+    def all_gates(self, name: str) -> list[str]:
+        return self.gates_through(name, self.plans[name].last_level)
 
-    def verification(self, verify: str) -> list[str]:
+    def verification(self, name: str, verify: str) -> list[str]:
         """The verification to make and tabulate; none when the config turns verification off."""
-        return [self.file(layout.VERIFICATION)] if verify == "sequential" else []
+        return [layout.VERIFICATION.format(name=name)] if verify == "sequential" else []
+
+    def summaries(self) -> list[str]:
+        return [layout.SUMMARY.format(name=name) for name in self.plans]
 
     def final_outputs(self, verify: str) -> list[str]:
-        outputs = [self.file(layout.MANYBODY_RESULT), self.file(layout.SUMMARY)]
-        outputs += [self.file(layout.LEVEL_RESULT, level=level) for level in self.plan.level_numbers]
-        return outputs + self.verification(verify)
+        outputs = []
+        for name, plan in self.plans.items():
+            outputs += [layout.MANYBODY_RESULT.format(name=name), layout.SUMMARY.format(name=name)]
+            outputs += [layout.LEVEL_RESULT.format(name=name, level=level) for level in plan.level_numbers]
+            outputs += self.verification(name, verify)
+        if self.geometries_of:
+            outputs.append(layout.GEOMETRIES_TABLE.format(name=self.geometries_of))
+        return outputs

@@ -1,14 +1,13 @@
 rule assemble:
     input:
-        gates=FILES.all_gates(),
-        manybody_input=FILES.file(layout.MANYBODY_INPUT),
+        gates=all_gates,
+        manybody_input=layout.MANYBODY_INPUT,
     output:
-        manybody=FILES.file(layout.MANYBODY_RESULT),
-        summary=FILES.file(layout.SUMMARY),
+        manybody=layout.MANYBODY_RESULT,
+        summary=layout.SUMMARY,
     log:
-        FILES.file(layout.ASSEMBLE_LOG),
+        layout.ASSEMBLE_LOG,
     params:
         mbpipe=MBPIPE,
-        name=NAME,
     shell:
-        "{params.mbpipe} assemble {params.name} {output.manybody} {output.summary} > {log} 2>&1"
+        "{params.mbpipe} assemble {wildcards.name} {output.manybody} {output.summary} > {log} 2>&1"

@@ -4,11 +4,13 @@ import sys
 from pathlib import Path
 
 from mbpipe.base import layout
-from mbpipe.cluster.bundle import bundle_name, ensure_costs, runtime_minutes
+from mbpipe.cluster.bundle import bundle_name, ensure_costs, level_bundle, runtime_minutes
+from mbpipe.config.geometries import geometries, is_many_geometries, run_configs
 from mbpipe.config.load import validated
 from mbpipe.jobserver import server as job_server
 from mbpipe.monitor.failures import failure_report
 from mbpipe.pipeline.fragment import retry_memory_mb
+from mbpipe.pipeline.geometries import write_geometry_list
 from mbpipe.pipeline.plan import ensure_plan
 from mbpipe.run.jobs import JOB_ENVIRONMENT, job_command
 from mbpipe.run.targets import RunFiles
@@ -25,20 +27,25 @@ config.clear()
 config.update(_validated)
 
 NAME = config["name"]
-PLAN = ensure_plan(config)
-COSTS = ensure_costs(config, PLAN)
-FILES = RunFiles(PLAN)
+# One run, or one per geometry (results/<name>/<geometry>/), each planned on its own.
+RUN_CONFIGS = run_configs(config)
+PLANS = {name: ensure_plan(run_config) for name, run_config in RUN_CONFIGS.items()}
+COSTS = {name: ensure_costs(RUN_CONFIGS[name], plan) for name, plan in PLANS.items()}
+FILES = RunFiles(PLANS, geometries_of=NAME if is_many_geometries(config) else None)
+if FILES.geometries_of:
+    write_geometry_list(NAME, geometries(config))
 MBPIPE = job_command(sys.executable)
 
 
 wildcard_constraints:
+    name=FILES.name_pattern(),
     level=r"\d+",
     label=r"[^/]+",
 
 
 def previous_gate(wildcards):
     """Level k starts once level k-1 is complete: one gate file, not every level k-1 result."""
-    gate, current = FILES.previous_gate(int(wildcards.level), wildcards.label)
+    gate, current = FILES.previous_gate(wildcards.name, int(wildcards.level), wildcards.label)
     if gate is None:
         return []
     return ancient(gate) if current else gate
@@ -47,8 +54,8 @@ def previous_gate(wildcards):
 def fragment_memory_mb(wildcards, attempt):
     """The config's `fragment_memory_mb`, times the attempt once an attempt ran out of resources."""
     return retry_memory_mb(
-        FILES.file(layout.FRAGMENT_RESULT, level=wildcards.level, label=wildcards.label),
-        FILES.file(layout.FRAGMENT_INPUT, level=wildcards.level, label=wildcards.label),
+        layout.FRAGMENT_RESULT.format(**wildcards),
+        layout.FRAGMENT_INPUT.format(**wildcards),
         config["fragment_memory_mb"],
         attempt,
     )
@@ -60,11 +67,19 @@ def attempt_number(wildcards, attempt):
 
 
 def level_fragment_results(wildcards):
-    return FILES.fragment_results(int(wildcards.level))
+    return FILES.fragment_results(wildcards.name, int(wildcards.level))
 
 
 def level_gates(wildcards):
-    return FILES.gates_through(int(wildcards.level))
+    return FILES.gates_through(wildcards.name, int(wildcards.level))
+
+
+def all_gates(wildcards):
+    return FILES.all_gates(wildcards.name)
+
+
+def verification(wildcards):
+    return FILES.verification(wildcards.name, config["verify"])
 
 
 def runs_here():
@@ -79,18 +94,37 @@ def fragment_bundle(wildcards):
     if runs_here():
         return None
     level = int(wildcards.level)
-    return bundle_name(level, COSTS[level][wildcards.label], config["bundle_below_s"])
+    geometry = wildcards.name.removeprefix(f"{NAME}/") if FILES.geometries_of else None
+    group = bundle_name(level, COSTS[wildcards.name][level][wildcards.label], config["bundle_below_s"], geometry)
+    if geometry and group:
+        # The profile's `bundle-n<k>=N` sizes every geometry's level-k bundles, as Snakemake does for
+        # a group named with wildcards.
+        workflow.parent_groupids[group] = level_bundle(level)
+    return group
 
 
 def fragment_runtime(wildcards, attempt):
-    return runtime_minutes(COSTS[int(wildcards.level)][wildcards.label], attempt)
+    return runtime_minutes(COSTS[wildcards.name][int(wildcards.level)][wildcards.label], attempt)
+
+
+def failure_summary():
+    """Every failed and rejected fragment, under its geometry when there are several."""
+    return failure_report(NAME) or "No fragment failed or was rejected."
+
+
+def geometries_so_far():
+    """geometries.csv and its plot from the geometries that finished, after a failure held others back."""
+    from mbpipe.report.files import write_geometries_report  # matplotlib: not on every parse
+
+    write_geometries_report(NAME)
 
 
 def start_job_server():
     """The jobs of this Snakemake hand their work to one warm process (mbpipe/jobserver/).  A local
     run starts it in its start hook; a cluster job's own Snakemake, which runs no hooks, starts it when
     it reads the workflow (below), and the fragments of a bundle share it."""
-    job_server.start(sys.executable, JOB_ENVIRONMENT, PLAN.programs)
+    programs = sorted({program for plan in PLANS.values() for program in plan.programs})
+    job_server.start(sys.executable, JOB_ENVIRONMENT, programs)
 
 
 if workflow.remote_exec:

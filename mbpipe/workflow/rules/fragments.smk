@@ -1,11 +1,11 @@
 rule fragment:
     input:
-        spec=FILES.pattern(layout.FRAGMENT_INPUT),
+        spec=layout.FRAGMENT_INPUT,
         previous_level=previous_gate,
     output:
-        FILES.pattern(layout.FRAGMENT_RESULT),
+        layout.FRAGMENT_RESULT,
     log:
-        FILES.pattern(layout.FRAGMENT_LOG),
+        layout.FRAGMENT_LOG,
     group:
         fragment_bundle
     params:
@@ -24,12 +24,11 @@ rule gate:
     input:
         level_fragment_results,
     output:
-        FILES.pattern(layout.LEVEL_GATE),
+        layout.LEVEL_GATE,
     log:
-        FILES.pattern(layout.GATE_LOG),
+        layout.GATE_LOG,
     params:
         mbpipe=MBPIPE,
-        name=NAME,
     retries: 0  # a gate that rejects results has moved them aside: the next attempt is a rerun
     shell:
-        "{params.mbpipe} gate {params.name} {wildcards.level} {output} > {log} 2>&1"
+        "{params.mbpipe} gate {wildcards.name} {wildcards.level} {output} > {log} 2>&1"

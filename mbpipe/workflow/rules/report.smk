@@ -1,40 +1,39 @@
 rule report:
     input:
-        summary=FILES.file(layout.SUMMARY),
-        gates=FILES.all_gates(),
-        verification=FILES.verification(config["verify"]),
+        summary=layout.SUMMARY,
+        gates=all_gates,
+        verification=verification,
     output:
         convergence=report(
-            FILES.plot("convergence.png"),
+            layout.plot_file("convergence.png"),
             caption="../report/convergence.rst",
             category="Many-body expansion",
         ),
         contributions=report(
-            FILES.plot("contributions.png"),
+            layout.plot_file("contributions.png"),
             caption="../report/contributions.rst",
             category="Many-body expansion",
         ),
         wall_times=report(
-            FILES.plot("wall_times.png"),
+            layout.plot_file("wall_times.png"),
             caption="../report/wall_times.rst",
             category="Fragment calculations",
         ),
-        svg=[FILES.plot(f"{plot}.svg") for plot in ("convergence", "contributions", "wall_times")],
+        svg=[layout.plot_file(f"{plot}.svg") for plot in ("convergence", "contributions", "wall_times")],
         fragments=report(
-            FILES.file(layout.FRAGMENT_TABLE),
+            layout.FRAGMENT_TABLE,
             caption="../report/fragments.rst",
             category="Fragment calculations",
         ),
         verification=report(
-            FILES.file(layout.VERIFICATION_TABLE),
+            layout.VERIFICATION_TABLE,
             caption="../report/verification.rst",
             category="Verification",
         ),
     log:
-        FILES.file(layout.REPORT_LOG),
+        layout.REPORT_LOG,
     params:
         mbpipe=MBPIPE,
-        name=NAME,
     shell:
-        '{params.mbpipe} report {params.name} "$(dirname {output.convergence})" {output.fragments}'
+        '{params.mbpipe} report {wildcards.name} "$(dirname {output.convergence})" {output.fragments}'
         " {output.verification} {input.verification} > {log} 2>&1"
