@@ -261,14 +261,13 @@ def needed_labels(core, screening: Screening) -> set[str]:
     supersystem_mc = core.levels.get("supersystem")
     needed = set()
     for mc, compute_dict in core.compute_map.items():
-        cp_reads = _labels(mc, compute_dict["cp"])
+        cp_reads = _calculations(compute_dict["cp"])
         relevant = _relevant_to(core, mc, screening)
         for real, basis in _calculations(compute_dict["all"]):
-            label = labeler(mc, real, basis)
-            if mc == supersystem_mc and real == basis == everything:
-                needed.add(label)
-            elif relevant(real) and (basis == real or screening.is_kept(basis) or label in cp_reads):
-                needed.add(label)
+            if (mc == supersystem_mc and real == basis == everything) or (
+                relevant(real) and (basis == real or screening.is_kept(basis) or (real, basis) in cp_reads)
+            ):
+                needed.add(labeler(mc, real, basis))
     return needed
 
 
