@@ -18,9 +18,9 @@ from qcmanybody.models.v2 import ManyBodyInput
 from qcmanybody.utils import labeler
 from qcmanybody.v2 import ManyBodyComputer
 
-from mbpipe.assemble import required_labels
+from mbpipe.molecules.water_cluster import water_cluster_xyz
 from mbpipe.pipeline import screening
-from mbpipe.water_cluster import water_cluster_xyz
+from mbpipe.pipeline.assemble import required_labels
 
 ENERGY_TOLERANCE = 1e-12  # hartree
 ARRAY_TOLERANCE = 1e-12  # hartree/bohr, hartree/bohr^2

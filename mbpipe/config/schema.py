@@ -52,6 +52,8 @@ def _explain(error) -> str:
 def _explain_name(key: str) -> str:
     if key == "levels":
         return "`levels` keys are n-body levels (1, 2, ...) or `supersystem`"
+    if key == "distance_cutoffs":
+        return "`distance_cutoffs` keys are n-body orders 2, 3, ..."
     return "names are letters, digits, '.', '_', '+' and '-', starting with a letter or digit"
 
 

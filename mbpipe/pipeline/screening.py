@@ -296,6 +296,28 @@ def screening_problems(core, screening: Screening) -> list[str]:
     return problems
 
 
+def expansion_problems(core, cutoffs: Mapping[Any, Any]) -> list[str]:
+    """Every reason the expansion of *core* (a ManyBodyCore) cannot be screened by *cutoffs*."""
+    found = cutoff_problems(cutoffs, core.max_nbody)
+    if not found and cutoffs:
+        found = screening_problems(core, screen(core.molecule, cutoffs, core.max_nbody))
+    return found
+
+
+def restrict_to_needed(core, screening: Screening) -> None:
+    """Leave in *core*'s compute lists only the calculations the screened expansion needs, so that its
+    own ``iterate_molecules`` and ``format_calc_plan`` plan and count those alone.  (QCManyBody builds
+    ``compute_map`` once, into ``mc_compute_dict``; a core so restricted plans, it cannot analyze.)"""
+    needed = needed_labels(core, screening)
+    core.mc_compute_dict = {
+        mc: {
+            sset: {nb: {c for c in calcs if labeler(mc, *c) in needed} for nb, calcs in lists.items()}
+            for sset, lists in compute_dict.items()
+        }
+        for mc, compute_dict in core.compute_map.items()
+    }
+
+
 def calculation_counts(core, screening: Screening) -> dict[str, int]:
     """How many of the calculations QCManyBody plans the screened expansion computes and leaves out."""
     planned = {labeler(mc, r, b) for mc, cd in core.compute_map.items() for r, b in _calculations(cd["all"])}
