@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None, runner: str = "job") -> int:
     verify.add_argument("name")
     verify.add_argument("manybody", type=Path)
     verify.add_argument("output", type=Path)
-    verify.add_argument("--sequential", type=Path, required=True, help="where to keep the sequential result")
+    verify.add_argument("--sequential", type=Path, help="where to keep the sequential result (a screened run has none)")
     verify.add_argument("--tolerance", type=float, required=True)
     verify.set_defaults(handler=_verify)
 
@@ -111,10 +111,16 @@ def _checked_config(path: Path):
     from mbpipe.config.checks import checked_manybody_input
     from mbpipe.config.errors import ConfigError
     from mbpipe.config.load import load_config
+    from mbpipe.pipeline.plan import manybody_computer
+    from mbpipe.pipeline.screening import expansion_problems
 
     try:
         config = load_config(path)
-        return config, checked_manybody_input(config)
+        mbin = checked_manybody_input(config)
+        problems = expansion_problems(manybody_computer(mbin).qcmb_core, config["distance_cutoffs"])
+        if problems:
+            raise ConfigError(problems)
+        return config, mbin
     except (ConfigError, FileNotFoundError) as err:
         print(f"mbpipe: {path}: {err}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -135,17 +141,19 @@ def _plan(args, _):
 
     from mbpipe.base import layout
     from mbpipe.monitor.calibration import calibration_from_run
-    from mbpipe.monitor.preview import format_preview, plan_preview, preview_json
+    from mbpipe.monitor.preview import format_preview, nmer_preview, plan_preview, preview_json
 
     config, mbin = _checked_config(args.config)
     timings_dir = args.timings or Path(layout.RESULTS.format(name=config["name"]))
     calibration = calibration_from_run(timings_dir, required=args.timings is not None)
     source = str(timings_dir) if calibration.nfragments else None
-    table = plan_preview(mbin, calibration)
+    cutoffs = config["distance_cutoffs"]
+    table = plan_preview(mbin, calibration, cutoffs)
+    nmers = nmer_preview(mbin, cutoffs) if cutoffs else None
     if args.json:
-        print(json.dumps(preview_json(config["name"], table, calibration, source), indent=1))
+        print(json.dumps(preview_json(config["name"], table, calibration, source, nmers), indent=1))
     else:
-        print(format_preview(config["name"], table, calibration, source))
+        print(format_preview(config["name"], table, calibration, source, nmers))
 
 
 def _status(args, _):
@@ -199,7 +207,7 @@ def _level(args, _):
 
     plan = load_plan(args.name)
     mbin = through_level(_manybody_input(args.name), args.level)
-    result = analyze(mbin, load_fragment_results(plan, upto=args.level))
+    result = analyze(mbin, load_fragment_results(plan, upto=args.level), plan.distance_cutoffs)
     print(result.stdout)
     write_model_atomic(args.output, result)
 
@@ -210,7 +218,8 @@ def _assemble(args, _):
     from mbpipe.pipeline.plan import load_plan
     from mbpipe.pipeline.summary import energy_table, format_table
 
-    result = analyze(_manybody_input(args.name), load_fragment_results(load_plan(args.name)))
+    plan = load_plan(args.name)
+    result = analyze(_manybody_input(args.name), load_fragment_results(plan), plan.distance_cutoffs)
     table = energy_table(result)
     print(result.stdout)
     print(format_table(table))
@@ -235,13 +244,25 @@ def _verify(args, _):
     from mbpipe.pipeline.verify import compare, format_comparison, fragment_task_settings, sequential_result
 
     pipeline = ManyBodyResult.model_validate_json(args.manybody.read_text())
-    ncores, memory_mb = fragment_task_settings(load_fragment_results(load_plan(args.name)))
-    sequential = sequential_result(_manybody_input(args.name), ncores, memory_mb)
-    write_model_atomic(args.sequential, sequential)
-    comparison = compare(pipeline, sequential, args.tolerance)
+    plan = load_plan(args.name)
+    fragment_results = load_fragment_results(plan)
+    if plan.screens:
+        from mbpipe.pipeline.screened_check import check, kept_increment_sums
+
+        expected = kept_increment_sums(_manybody_input(args.name), fragment_results, plan.distance_cutoffs)
+        comparison = check(pipeline, expected, args.tolerance, plan.screened_calculations)
+        print(comparison["sequential_comparison"])
+    elif args.sequential is None:
+        raise SystemExit("mbpipe verify: give --sequential, the file for the sequential result")
+    else:
+        ncores, memory_mb = fragment_task_settings(fragment_results)
+        sequential = sequential_result(_manybody_input(args.name), ncores, memory_mb)
+        write_model_atomic(args.sequential, sequential)
+        comparison = compare(pipeline, sequential, args.tolerance)
     print(format_comparison(comparison))
     if not comparison["passed"]:
-        print(f"{args.manybody} differs from QCManyBody's sequential result; see the table above", file=sys.stderr)
+        against = "the sums of its kept n-mers' increments" if plan.screens else "QCManyBody's sequential result"
+        print(f"{args.manybody} differs from {against}; see the table above", file=sys.stderr)
         return 1
     write_json_atomic(args.output, comparison)
 

@@ -60,6 +60,14 @@ class RunFiles:
         """The verification to make and tabulate; none when the config turns verification off."""
         return [self.file(layout.VERIFICATION)] if verify == "sequential" else []
 
+    def verify_outputs(self) -> dict[str, str]:
+        """The verify rule's files: the verification, and the sequential result it compared with,
+        which a screened run (QCManyBody's sequential computer knows no screening) does not have."""
+        outputs = {"verification": self.file(layout.VERIFICATION)}
+        if not self.plan.screens:
+            outputs["sequential"] = self.file(layout.SEQUENTIAL_RESULT)
+        return outputs
+
     def final_outputs(self, verify: str) -> list[str]:
         outputs = [self.file(layout.MANYBODY_RESULT), self.file(layout.SUMMARY)]
         outputs += [self.file(layout.LEVEL_RESULT, level=level) for level in self.plan.level_numbers]

@@ -67,6 +67,11 @@ def level_gates(wildcards):
     return FILES.gates_through(int(wildcards.level))
 
 
+def sequential_option(wildcards, output):
+    """Where the verify job keeps QCManyBody's sequential result; a screened run has none."""
+    return f"--sequential {output.sequential}" if hasattr(output, "sequential") else ""
+
+
 def runs_here():
     """Whether the jobs run on this machine, also in a dry run of it: Snakemake then swaps in its
     dry-run executor, and uses threads only when the executor it stands in for is a cluster one."""

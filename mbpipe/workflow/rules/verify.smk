@@ -3,14 +3,14 @@ rule verify:
         manybody=FILES.file(layout.MANYBODY_RESULT),
         manybody_input=FILES.file(layout.MANYBODY_INPUT),
     output:
-        verification=FILES.file(layout.VERIFICATION),
-        sequential=FILES.file(layout.SEQUENTIAL_RESULT),
+        **FILES.verify_outputs(),
     log:
         FILES.file(layout.VERIFY_LOG),
     params:
         mbpipe=MBPIPE,
         name=NAME,
         tolerance=config["tolerance"],
+        sequential=sequential_option,
     shell:
         "{params.mbpipe} verify {params.name} {input.manybody} {output.verification}"
-        " --sequential {output.sequential} --tolerance {params.tolerance} > {log} 2>&1"
+        " {params.sequential} --tolerance {params.tolerance} > {log} 2>&1"
