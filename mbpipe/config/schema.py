@@ -33,6 +33,8 @@ def _explain(error) -> str:
             f"`name` is {value!r}; it becomes the folder results/<name>, so use letters, digits, '.', '_' and '-' "
             "only, starting with a letter or digit (no '/', no '..')"
         )
+    if rule == "pattern" and "propertyNames" in error.schema_path:
+        return f"`{key}` has the key {value!r}; {_explain_name(key)}"
     if rule == "pattern":
         return f"`{key}` is {value!r}, which does not match {error.validator_value}"
     if rule == "propertyNames":
