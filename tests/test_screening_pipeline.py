@@ -211,8 +211,8 @@ def test_plan_shows_kept_and_screened_nmers_per_order(tmp_path):
     assert "32 calculations" in run.stdout
     table = run.stdout.split("n-mers by distance")[1].splitlines()[2:]
     assert [line.split() for line in table] == [
-        ["2", "3.20", "4", "2", "3.05", "3.27"],
-        ["3", "3.10", "1", "3", "3.05", "3.27"],
+        ["2", "3.200", "4", "2", "3.048", "3.273"],
+        ["3", "3.100", "1", "3", "3.048", "3.273"],
     ]
     preview = json.loads(mbpipe(tmp_path, "plan", str(water4_config(tmp_path)), "--json").stdout)
     assert preview["calculations"] == 32

@@ -125,7 +125,7 @@ def _nmer_text(nmers: pd.DataFrame) -> str:
             "smallest_screened_angstrom": "smallest screened",
         }
     )
-    return shown.to_string(index=False, na_rep="-", float_format=lambda x: f"{x:.2f}")
+    return shown.to_string(index=False, na_rep="-", float_format=lambda x: f"{x:.3f}")
 
 
 def duration(seconds: float) -> str:
