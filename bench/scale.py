@@ -15,6 +15,7 @@ with it: they exist to time Snakemake, never as results.
 
     .venv/bin/python bench/scale.py --nwaters 20 40
     .venv/bin/python bench/scale.py --nwaters 85 --scratch /tmp/scale85     # about 10^5 calculations
+    .venv/bin/python bench/scale.py --nwaters 40 100 --cutoffs 2=9,3=6      # screened (distance_cutoffs)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import yaml
 from common import REPO, machine, run_name, snakemake_command, timed, water_run
 
 from mbpipe.base import layout
@@ -40,10 +42,12 @@ def main() -> int:
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--scratch", type=Path, help="folder for the runs (default: a temporary one, removed)")
     parser.add_argument("--snakemake-args", default="", help="extra Snakemake options, one string")
+    parser.add_argument("--cutoffs", help="distance_cutoffs as order=Angstrom pairs, e.g. 2=9,3=6")
     args = parser.parse_args()
     scratch = args.scratch or Path(tempfile.mkdtemp(prefix="mbpipe-scale-"))
     extra = args.snakemake_args.split()
-    print(f"3-body nocp plans, no program run; {machine()}")
+    screened = f", distance_cutoffs {args.cutoffs}" if args.cutoffs else ""
+    print(f"{args.max_nbody}-body nocp plans{screened}, no program run; {machine()}")
     header = f"{'waters':>6} {'calcs':>7} {'jobs':>6} {'plan s':>7} {'plan MB':>7} {'parse s':>7} "
     header += f"{'dry s':>6} {'dry MB':>6} {'no-op s':>7} {'no-op MB':>8}"
     rows = []
@@ -51,6 +55,8 @@ def main() -> int:
         folder = scratch / f"water-{nwaters}"
         shutil.rmtree(folder, ignore_errors=True)
         config = water_run(folder, nwaters, max_nbody=args.max_nbody, program="mopac", method="pm7", basis=None)
+        if args.cutoffs:
+            _add_cutoffs(config, args.cutoffs)
         workdir = folder / "run"
         workdir.mkdir()
         name = run_name(config)
@@ -81,6 +87,12 @@ def main() -> int:
     if args.scratch is None:
         shutil.rmtree(scratch)
     return 0
+
+
+def _add_cutoffs(config: Path, text: str) -> None:
+    settings = yaml.safe_load(config.read_text())
+    settings["distance_cutoffs"] = {int(k): float(v) for k, v in (item.split("=") for item in text.split(","))}
+    config.write_text(yaml.safe_dump(settings, sort_keys=False))
 
 
 def _write_stand_ins(workdir: Path, name: str) -> None:

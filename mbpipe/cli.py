@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None, runner: str = "job") -> int:
     verify.add_argument("name")
     verify.add_argument("manybody", type=Path)
     verify.add_argument("output", type=Path)
-    verify.add_argument("--sequential", type=Path, required=True, help="where to keep the sequential result")
+    verify.add_argument("--sequential", type=Path, help="where to keep the sequential result (a screened run has none)")
     verify.add_argument("--tolerance", type=float, required=True)
     verify.set_defaults(handler=_verify)
 
@@ -119,10 +119,18 @@ def _checked_config(path: Path):
     from mbpipe.config.errors import ConfigError
     from mbpipe.config.geometries import run_configs
     from mbpipe.config.load import load_config
+    from mbpipe.pipeline.plan import manybody_computer
+    from mbpipe.pipeline.screening import expansion_problems
 
     try:
         config = load_config(path)
-        runs = {name: (run, checked_manybody_input(run)) for name, run in run_configs(config).items()}
+        runs = {}
+        for name, run in run_configs(config).items():
+            mbin = checked_manybody_input(run)
+            problems = expansion_problems(manybody_computer(mbin).qcmb_core, config["distance_cutoffs"])
+            if problems:
+                raise ConfigError(problems)
+            runs[name] = (run, mbin)
         return config, runs
     except (ConfigError, FileNotFoundError) as err:
         print(f"mbpipe: {path}: {err}", file=sys.stderr)
@@ -148,6 +156,7 @@ def _plan(args, _):
         format_fragments,
         format_geometries_preview,
         format_preview,
+        nmer_preview,
         plan_preview,
         preview_json,
     )
@@ -157,17 +166,21 @@ def _plan(args, _):
     calibration = calibration_from_run(timings_dir, required=args.timings is not None)
     source = str(timings_dir) if calibration.nfragments else None
     # a geometry's table under its folder name (frame-0007), or the run's under its name
+    cutoffs = config["distance_cutoffs"]
     tables = {
-        name.removeprefix(f"{config['name']}/"): plan_preview(mbin, calibration) for name, (_, mbin) in runs.items()
+        name.removeprefix(f"{config['name']}/"): plan_preview(mbin, calibration, cutoffs)
+        for name, (_, mbin) in runs.items()
     }
-    # The fragments of the first geometry: every geometry is read and checked the same way.
-    heading, fragments = _fragments_found(*next(iter(runs.values())))
+    # The fragments (and kept n-mers) of the first geometry: every geometry is read and checked the same way.
+    first_config, first_mbin = next(iter(runs.values()))
+    heading, fragments = _fragments_found(first_config, first_mbin)
+    nmers = nmer_preview(first_mbin, cutoffs) if cutoffs else None
     if args.json:
-        print(json.dumps(preview_json(config["name"], tables, calibration, source, fragments), indent=1))
+        print(json.dumps(preview_json(config["name"], tables, calibration, source, fragments, nmers), indent=1))
         return
     print(format_fragments(heading, fragments))
     if len(runs) == 1:
-        print(format_preview(config["name"], tables[config["name"]], calibration, source))
+        print(format_preview(config["name"], tables[config["name"]], calibration, source, nmers))
     else:
         print(format_geometries_preview(config["name"], tables, calibration, source))
 
@@ -237,7 +250,7 @@ def _level(args, _):
 
     plan = load_plan(args.name)
     mbin = through_level(_manybody_input(args.name), args.level)
-    result = analyze(mbin, load_fragment_results(plan, upto=args.level))
+    result = analyze(mbin, load_fragment_results(plan, upto=args.level), plan.distance_cutoffs)
     print(result.stdout)
     write_model_atomic(args.output, result)
 
@@ -248,7 +261,8 @@ def _assemble(args, _):
     from mbpipe.pipeline.plan import load_plan
     from mbpipe.pipeline.summary import energy_table, format_table
 
-    result = analyze(_manybody_input(args.name), load_fragment_results(load_plan(args.name)))
+    plan = load_plan(args.name)
+    result = analyze(_manybody_input(args.name), load_fragment_results(plan), plan.distance_cutoffs)
     table = energy_table(result)
     print(result.stdout)
     print(format_table(table))
@@ -273,13 +287,25 @@ def _verify(args, _):
     from mbpipe.pipeline.verify import compare, format_comparison, fragment_task_settings, sequential_result
 
     pipeline = ManyBodyResult.model_validate_json(args.manybody.read_text())
-    ncores, memory_mb = fragment_task_settings(load_fragment_results(load_plan(args.name)))
-    sequential = sequential_result(_manybody_input(args.name), ncores, memory_mb)
-    write_model_atomic(args.sequential, sequential)
-    comparison = compare(pipeline, sequential, args.tolerance)
+    plan = load_plan(args.name)
+    fragment_results = load_fragment_results(plan)
+    if plan.screens:
+        from mbpipe.pipeline.screened_check import check, kept_increment_sums
+
+        expected = kept_increment_sums(_manybody_input(args.name), fragment_results, plan.distance_cutoffs)
+        comparison = check(pipeline, expected, args.tolerance, plan.screened_calculations)
+        print(comparison["sequential_comparison"])
+    elif args.sequential is None:
+        raise SystemExit("mbpipe verify: give --sequential, the file for the sequential result")
+    else:
+        ncores, memory_mb = fragment_task_settings(fragment_results)
+        sequential = sequential_result(_manybody_input(args.name), ncores, memory_mb)
+        write_model_atomic(args.sequential, sequential)
+        comparison = compare(pipeline, sequential, args.tolerance)
     print(format_comparison(comparison))
     if not comparison["passed"]:
-        print(f"{args.manybody} differs from QCManyBody's sequential result; see the table above", file=sys.stderr)
+        against = "the sums of its kept n-mers' increments" if plan.screens else "QCManyBody's sequential result"
+        print(f"{args.manybody} differs from {against}; see the table above", file=sys.stderr)
         return 1
     write_json_atomic(args.output, comparison)
 

@@ -48,10 +48,11 @@ def validated(raw: dict[str, Any], base_dir: str | Path) -> dict[str, Any]:
 
 
 def _normalized(raw: dict[str, Any]) -> dict[str, Any]:
-    """Spellings YAML allows that the schema should not have to: integer level keys, bare `off`."""
+    """Spellings YAML allows that the schema should not have to: integer level and order keys, bare `off`."""
     config = copy.deepcopy(dict(raw))
-    if isinstance(config.get("levels"), dict):
-        config["levels"] = {str(k): v for k, v in config["levels"].items()}
+    for key in ("levels", "distance_cutoffs"):
+        if isinstance(config.get(key), dict):
+            config[key] = {str(k): v for k, v in config[key].items()}
     if config.get("verify") is False:
         config["verify"] = "off"
     elif config.get("verify") is True:

@@ -33,6 +33,8 @@ def _explain(error) -> str:
             f"`name` is {value!r}; it becomes the folder results/<name>, so use letters, digits, '.', '_' and '-' "
             "only, starting with a letter or digit (no '/', no '..')"
         )
+    if rule == "pattern" and "propertyNames" in error.schema_path:
+        return f"`{key}` has the key {value!r}; {_explain_name(key)}"
     if rule == "pattern":
         return f"`{key}` is {value!r}, which does not match {error.validator_value}"
     if rule == "propertyNames":
@@ -52,6 +54,8 @@ def _explain(error) -> str:
 def _explain_name(key: str) -> str:
     if key == "levels":
         return "`levels` keys are n-body levels (1, 2, ...) or `supersystem`"
+    if key == "distance_cutoffs":
+        return "`distance_cutoffs` keys are n-body orders 2, 3, ..."
     return "names are letters, digits, '.', '_', '+' and '-', starting with a letter or digit"
 
 

@@ -1,4 +1,5 @@
-"""Assembling fragment results into the many-body result with QCManyBody's own analysis."""
+"""Assembling fragment results into the many-body result with QCManyBody's own analysis (of a screened
+expansion: mbpipe/pipeline/screening.py)."""
 
 from __future__ import annotations
 
@@ -36,20 +37,32 @@ def load_fragment_results(plan: Plan, upto: int | None = None) -> dict:
     return results
 
 
-def analyze(mbin, fragment_results: dict):
+def analyze(mbin, fragment_results: dict, distance_cutoffs: dict | None = None):
     """The ManyBodyResult of *mbin* from its fragments' AtomicResults, exactly as QCManyBody's sequential
-    ManyBodyComputer forms it once its own calculations are done."""
+    ManyBodyComputer forms it once its own calculations are done.  With *distance_cutoffs* (order ->
+    Angstrom), the screened expansion's, its screening recorded in ``extras["mbpipe"]["screening"]``."""
+    from mbpipe.pipeline import screening
+
     computer = manybody_computer(mbin)
-    needed = required_labels(computer.qcmb_core)
+    core = computer.qcmb_core
+    screen = screening.screen(core.molecule, distance_cutoffs, core.max_nbody) if distance_cutoffs else None
+    needed = screening.needed_labels(core, screen) if screen else required_labels(core)
     missing = sorted(needed - fragment_results.keys())
     if missing:
         raise KeyError(f"{len(missing)} fragment results are missing for the analysis, e.g. {missing[:3]}")
     component_properties = {label: _properties(fragment_results[label]) for label in needed}
-    analyzed = computer.qcmb_core.analyze(component_properties)
-    analyzed["nbody_number"] = len(component_properties)
-    return computer.get_results(
+    if screen:
+        analyzed = screening.analyze_screened(core, screen, component_properties)
+    else:
+        analyzed = core.analyze(component_properties)
+        analyzed["nbody_number"] = len(component_properties)
+    result = computer.get_results(
         external_results=analyzed, component_results={label: fragment_results[label] for label in needed}
     )
+    if screen:
+        extras = {**result.extras, "mbpipe": {"screening": screening.extras(core, screen)}}
+        result = result.model_copy(update={"extras": extras})
+    return result
 
 
 def required_labels(core) -> set[str]:

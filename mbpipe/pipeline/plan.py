@@ -1,4 +1,5 @@
 """Planning: every fragment calculation QCManyBody asks for, written once for Snakemake to read.
+With `distance_cutoffs`, only those the kept n-mers need (mbpipe/pipeline/screening.py).
 
 ``ensure_plan`` is called while Snakemake parses the Snakefile.  It plans with QCManyBody only when the
 plan file is missing or was made from a different config or molecule; otherwise it reads the plan file
@@ -10,7 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +26,18 @@ _NOT_PLANNED = ("verify", "tolerance", "bundle_below_s", "fragment_memory_mb")
 
 @dataclass(frozen=True)
 class Plan:
-    """Fragment labels (file-name form) by n-body level, levels ascending."""
+    """Fragment labels (file-name form) by n-body level, levels ascending; the distance cutoffs (order
+    -> Angstrom) that left calculations out, and how many of QCManyBody's they left out."""
 
     name: str
     levels: dict[int, list[str]]
+    distance_cutoffs: dict[int, float] = field(default_factory=dict)
+    screened_calculations: int = 0
+
+    @property
+    def screens(self) -> bool:
+        """Whether the cutoffs left any calculation out: then no sequential run computes this expansion."""
+        return self.screened_calculations > 0
 
     @property
     def level_numbers(self) -> list[int]:
@@ -98,10 +107,12 @@ def make_plan(config: dict[str, Any], key: str | None = None) -> Plan:
 
     name = config["name"]
     mbin = checked_manybody_input(config)
+    cutoffs = {int(k): float(v) for k, v in config.get("distance_cutoffs", {}).items()}
+    computer = screened_computer(mbin, cutoffs)  # unusable cutoffs are refused before anything is written
     write_text_if_changed(layout.path(layout.MANYBODY_INPUT, name=name), mbin.model_dump_json(indent=1) + "\n")
 
     levels: dict[int, list[str]] = {}
-    for qcmb_label, atomic_input in fragment_inputs(mbin):
+    for qcmb_label, atomic_input in atomic_inputs(mbin, computer):
         level, label = nbody_level(qcmb_label), encode_label(qcmb_label)
         text = atomic_input.model_dump_json(indent=1) + "\n"
         path = layout.path(layout.FRAGMENT_INPUT, name=name, level=level, label=label)
@@ -111,20 +122,35 @@ def make_plan(config: dict[str, Any], key: str | None = None) -> Plan:
     # the plan file that vouches for them is written.
     sync_filesystem(layout.path(layout.RESULTS, name=name))
 
-    plan = Plan(name=name, levels={k: sorted(levels[k]) for k in sorted(levels)})
+    planned = sum(len(labels) for labels in levels.values())
+    plan = Plan(
+        name=name,
+        levels={k: sorted(levels[k]) for k in sorted(levels)},
+        distance_cutoffs=cutoffs,
+        screened_calculations=_count(manybody_computer(mbin).qcmb_core) - planned if cutoffs else 0,
+    )
     write_json_atomic(
         layout.path(layout.PLAN, name=name),
-        {"key": key or plan_key(config), "levels": {str(k): v for k, v in plan.levels.items()}},
+        {
+            "key": key or plan_key(config),
+            "levels": {str(k): v for k, v in plan.levels.items()},
+            "distance_cutoffs": {str(k): v for k, v in plan.distance_cutoffs.items()},
+            "screened_calculations": plan.screened_calculations,
+        },
     )
     return plan
 
 
-def fragment_inputs(mbin):
+def fragment_inputs(mbin, distance_cutoffs=None):
     """(QCManyBody label, AtomicInput) for every calculation of *mbin*, as the sequential
-    ManyBodyComputer would run them: its model-chemistry specification with the many-body driver."""
+    ManyBodyComputer would run them: its model-chemistry specification with the many-body driver.
+    With *distance_cutoffs* (order -> Angstrom), only the calculations the kept n-mers need."""
+    return atomic_inputs(mbin, screened_computer(mbin, distance_cutoffs))
+
+
+def atomic_inputs(mbin, computer):
     from qcelemental.models.v2 import AtomicInput
 
-    computer = manybody_computer(mbin)
     specifications = {}
     for mc, spec in mbin.specification.specification.items():
         spec = spec.model_dump()
@@ -141,8 +167,34 @@ def manybody_computer(mbin):
     return ManyBodyComputer.from_manybodyinput(mbin, build_tasks=False)
 
 
+def screened_computer(mbin, distance_cutoffs=None):
+    """`manybody_computer` whose core plans only what *distance_cutoffs* keep (all without cutoffs).
+    For planning and counting; its core cannot analyze.  Raises ConfigError for unusable cutoffs."""
+    computer = manybody_computer(mbin)
+    if distance_cutoffs:
+        from mbpipe.config.errors import ConfigError
+        from mbpipe.pipeline import screening
+
+        core = computer.qcmb_core
+        problems = screening.expansion_problems(core, distance_cutoffs)
+        if problems:
+            raise ConfigError(problems)
+        screening.restrict_to_needed(core, screening.screen(core.molecule, distance_cutoffs, core.max_nbody))
+    return computer
+
+
+def _count(core) -> int:
+    """How many calculations *core* plans."""
+    return len({(mc, *c) for mc, cd in core.compute_map.items() for calcs in cd["all"].values() for c in calcs})
+
+
 def _plan_from_json(name: str, stored: dict[str, Any]) -> Plan:
-    return Plan(name=name, levels={int(k): v for k, v in stored["levels"].items()})
+    return Plan(
+        name=name,
+        levels={int(k): v for k, v in stored["levels"].items()},
+        distance_cutoffs={int(k): v for k, v in stored.get("distance_cutoffs", {}).items()},
+        screened_calculations=stored.get("screened_calculations", 0),
+    )
 
 
 def load_plan(name: str) -> Plan:

@@ -1,4 +1,5 @@
-"""Tables of a many-body result: one row per BSSE treatment and n-body level."""
+"""Tables of a many-body result: one row per BSSE treatment and n-body level (and, for a screened
+expansion, the cutoff of each level and how many of its n-mers were kept and screened)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,20 @@ def energy_table(manybody_result) -> pd.DataFrame:
     for column in list(table.columns):
         table[f"{column}_kcal_mol"] = table[column] * HARTREE_TO_KCAL_MOL
         table = table.rename(columns={column: f"{column}_hartree"})
-    return table.reset_index()
+    table = table.reset_index()
+    screening = manybody_result.extras.get("mbpipe", {}).get("screening")
+    return _with_screening(table, screening, manybody_result.properties.calcinfo_nfr) if screening else table
+
+
+def _with_screening(table: pd.DataFrame, screening: dict, nfragments: int) -> pd.DataFrame:
+    """*table* with each level's distance cutoff and kept and screened n-mer counts (monomers are all
+    kept; levels beyond the expansion, a supersystem's, are left empty)."""
+    orders = {1: {"cutoff_angstrom": None, "kept": nfragments, "screened": 0}}
+    orders.update({row["nbody"]: row for row in screening["nmers"]})
+    columns = {"distance_cutoff_angstrom": "cutoff_angstrom", "nmers_kept": "kept", "nmers_screened": "screened"}
+    for column, key in columns.items():
+        table[column] = [orders.get(n, {}).get(key) for n in table["nbody"]]
+    return table
 
 
 def format_table(table: pd.DataFrame) -> str:

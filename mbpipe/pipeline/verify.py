@@ -46,10 +46,10 @@ def compare(pipeline, sequential, tolerance: float) -> dict:
     theirs = sequential.properties.model_dump()
     deltas = {}
     for name in sorted(set(ours) | set(theirs)):
-        delta = _max_abs_difference(ours.get(name), theirs.get(name))
+        delta = max_abs_difference(ours.get(name), theirs.get(name))
         if delta is not None:
             deltas[name] = delta
-    deltas["return_result"] = _max_abs_difference(pipeline.return_result, sequential.return_result)
+    deltas["return_result"] = max_abs_difference(pipeline.return_result, sequential.return_result)
     worst = max(deltas.values())
     return {
         "tolerance": tolerance,
@@ -59,7 +59,7 @@ def compare(pipeline, sequential, tolerance: float) -> dict:
     }
 
 
-def _max_abs_difference(a, b) -> float | None:
+def max_abs_difference(a, b) -> float | None:
     if a is None and b is None:
         return None
     if a is None or b is None:

@@ -19,15 +19,18 @@ FIGURES = {
     "contributions": plots.contributions_figure,
 }
 NOT_VERIFIED = "not verified: `verify` is off in the config"
+SEQUENTIAL = "QCManyBody's sequential ManyBodyComputer"
 
 
 def verification_table(comparison: dict | None) -> pd.DataFrame:
     """One row per compared property: the largest |difference| between the pipeline's and QCManyBody's
-    sequential result, and whether it is within the tolerance; one explaining row without a comparison."""
-    columns = ["property", "max_abs_difference", "tolerance", "within_tolerance"]
+    sequential result (or, for a screened run, the kept-increment sums that replace it), and whether it
+    is within the tolerance; one explaining row without a comparison."""
+    columns = ["property", "max_abs_difference", "tolerance", "within_tolerance", "compared_with"]
     if comparison is None:
         return pd.DataFrame([{"property": NOT_VERIFIED}], columns=columns)
     tolerance = comparison["tolerance"]
+    compared_with = comparison.get("method", SEQUENTIAL)
     return pd.DataFrame(
         [
             {
@@ -35,6 +38,7 @@ def verification_table(comparison: dict | None) -> pd.DataFrame:
                 "max_abs_difference": delta,
                 "tolerance": tolerance,
                 "within_tolerance": delta <= tolerance,
+                "compared_with": compared_with,
             }
             for name, delta in comparison["properties"].items()
         ],

@@ -62,6 +62,12 @@ class RunFiles:
     def summaries(self) -> list[str]:
         return [layout.SUMMARY.format(name=name) for name in self.plans]
 
+    def sequential_result(self, name: str) -> str | None:
+        """Where the verify job of run *name* keeps QCManyBody's sequential result; None for a screened
+        run, which QCManyBody's sequential computer (it knows no screening) cannot check.  Not a
+        declared output of the rule: a run of many geometries may screen some and not others."""
+        return None if self.plans[name].screens else layout.SEQUENTIAL_RESULT.format(name=name)
+
     def final_outputs(self, verify: str) -> list[str]:
         outputs = []
         for name, plan in self.plans.items():

@@ -82,6 +82,12 @@ def verification(wildcards):
     return FILES.verification(wildcards.name, config["verify"])
 
 
+def sequential_option(wildcards):
+    """Where the verify job keeps QCManyBody's sequential result; a screened run has none."""
+    sequential = FILES.sequential_result(wildcards.name)
+    return f"--sequential {sequential}" if sequential else ""
+
+
 def runs_here():
     """Whether the jobs run on this machine, also in a dry run of it: Snakemake then swaps in its
     dry-run executor, and uses threads only when the executor it stands in for is a cluster one."""
