@@ -58,7 +58,7 @@ def write_input(folder: Path, model: dict, keywords: dict | None = None, molecul
     atomic_input = AtomicInput(
         molecule=molecule,
         specification={"driver": "energy", "program": model["program"], "keywords": keywords or {},
-                       "model": {"method": model["method"], "basis": model["basis"]}},
+                       "model": {"method": model["method"], "basis": model.get("basis")}},
     )  # fmt: skip
     path = folder / "input.json"
     path.write_text(atomic_input.model_dump_json())
