@@ -51,7 +51,7 @@ def test_plan_lists_the_five_waters_before_the_levels(tmp_path):
     run = mbpipe(tmp_path, "plan", str(pentamer_config(tmp_path)))
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
-    assert f"frame {FRAME} (of 0-18)" in lines[0] and "5 fragments, bonded groups" in lines[0]
+    assert f"frame {FRAME} of 0-18 (Ord_Energy" in lines[0] and "5 fragments, bonded groups" in lines[0]
     assert lines[1].split() == ["fragment", "formula", "atoms", "charge", "multiplicity"]
     rows = [line.split() for line in lines[2:7]]
     assert rows == [[str(i + 1), "H2O", f"{3 * i + 1}-{3 * i + 3}", "0", "1"] for i in range(5)]

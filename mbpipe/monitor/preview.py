@@ -75,7 +75,7 @@ def fragment_table(fragments) -> pd.DataFrame:
 
 def cluster_heading(info) -> str:
     """What was read (mbpipe.molecules.cluster_file.ClusterInfo), in a line."""
-    geometry = f", frame {info.frame} (of 0-{info.frames - 1})" if info.frame is not None else ""
+    geometry = f", frame {info.frame} of 0-{info.frames - 1}" if info.frame is not None else ""
     comment = f" ({info.comment})" if info.comment else ""
     how = "bonded groups (fragmentation: connectivity)" if info.fragmentation == "connectivity" else "as the file marks"
     reordered = "; the run's molecule lists their atoms fragment by fragment" if info.reordered else ""
