@@ -26,6 +26,8 @@ MB_PER_GIB = 1024**3 / 1e6
 class PySCFHarness(ProgramHarness):
     """HF, density functionals, MP2, CCSD and CCSD(T) from PySCF, with ghost atoms for cp and vmfc."""
 
+    # Whether the SCF runs on a GPU through gpu4pyscf (the pyscf-gpu program, mbpipe/programs/pyscf/gpu.py).
+    on_gpu: ClassVar[bool] = False
     _defaults: ClassVar[dict[str, Any]] = {
         "name": "PySCF",
         "scratch": False,
@@ -51,11 +53,11 @@ class PySCFHarness(ProgramHarness):
         spec = input_model.specification
         method, driver = spec.model.method.lower(), str(getattr(spec.driver, "value", spec.driver))
         open_shell = input_model.molecule.molecular_multiplicity > 1
-        problems = pyscf_problems(method, driver, spec.keywords, open_shell=open_shell)
+        problems = pyscf_problems(method, driver, spec.keywords, open_shell=open_shell, gpu=self.on_gpu)
         if not isinstance(spec.model.basis, str) or not spec.model.basis:
             problems.append(f"basis {spec.model.basis!r} is not a basis-set name; give one PySCF knows, e.g. 6-31g*")
         if problems:
-            raise InputError("PySCF cannot run this input:\n" + "\n".join(f"  - {p}" for p in problems))
+            raise InputError(f"{self.name} cannot run this input:\n" + "\n".join(f"  - {p}" for p in problems))
         options = settings(spec.keywords)
         kind = method_kind(method)
 
@@ -66,7 +68,7 @@ class PySCFHarness(ProgramHarness):
         log = io.StringIO()
         mol = build_molecule(input_model.molecule, spec.model.basis, options["cart"], config.memory, log)
         try:
-            properties, extras, return_result = _run(mol, kind, method, driver, options)
+            properties, extras, return_result = _run(mol, kind, method, driver, options, self.on_gpu)
         except NotImplementedError as err:
             raise InputError(f"PySCF has no {driver} for method {method!r} with these keywords: {err}") from None
         extras["pyscf"]["threads"] = lib.num_threads()
@@ -77,7 +79,7 @@ class PySCFHarness(ProgramHarness):
             return_result=return_result,
             stdout=log.getvalue(),
             provenance={
-                "creator": "PySCF",
+                "creator": self.name,
                 "version": self.get_version(),
                 "routine": "mbpipe.programs.pyscf",
                 "nthreads": config.ncores,
@@ -86,6 +88,17 @@ class PySCFHarness(ProgramHarness):
             extras=extras,
             success=True,
         )
+
+
+def import_pyscf() -> None:
+    """Import the parts of PySCF that ``compute`` uses (about a second), without computing anything."""
+    import pyscf.cc
+    import pyscf.df
+    import pyscf.dft
+    import pyscf.grad
+    import pyscf.hessian
+    import pyscf.mp
+    import pyscf.scf  # noqa: F401
 
 
 def build_molecule(molecule, basis: str, cart: bool, memory_gib: float, log: io.StringIO):
@@ -143,9 +156,12 @@ def _scf(mol, kind: str, method: str, options: dict[str, Any]):
     return mf
 
 
-def _run(mol, kind: str, method: str, driver: str, options: dict[str, Any]):
+def _run(mol, kind: str, method: str, driver: str, options: dict[str, Any], on_gpu: bool = False):
     """Properties, extras and return_result of *method* for *driver* on *mol*."""
     mf = _scf(mol, kind, method, options)
+    if on_gpu:
+        # gpu4pyscf's class for the same SCF with the same settings; ImportError, never the CPU, without it.
+        mf = mf.to_gpu()
     mf.kernel()
     if not mf.converged:
         raise ConvergenceError(
@@ -154,13 +170,17 @@ def _run(mol, kind: str, method: str, driver: str, options: dict[str, Any]):
         )
     properties = _scf_properties(mf, kind)
     extras = {"pyscf": {"scf": type(mf).__name__, "cart": bool(mol.cart), "basis_functions": mol.nao}}
+    if on_gpu:
+        import gpu4pyscf
+
+        extras["pyscf"]["gpu4pyscf"] = gpu4pyscf.__version__
     if kind == "dft":
         extras["pyscf"]["xc"] = mf.xc
     if options["density_fit"]:
         extras["pyscf"]["auxbasis"] = str(mf.with_df.auxbasis)
 
     correlated = None
-    energy = mf.e_tot
+    energy = float(mf.e_tot)
     if kind == "mp2":
         correlated = mf.MP2()
         if options["freeze_core"]:
@@ -196,7 +216,7 @@ def _run(mol, kind: str, method: str, driver: str, options: dict[str, Any]):
     if driver == "energy":
         return properties, extras, energy
     if driver == "gradient":
-        gradient = (correlated or mf).nuc_grad_method().kernel()
+        gradient = _on_host((correlated or mf).nuc_grad_method().kernel())
         if correlated is None:
             properties["scf_total_gradient"] = gradient
         properties["return_gradient"] = gradient
@@ -208,16 +228,16 @@ def _run(mol, kind: str, method: str, driver: str, options: dict[str, Any]):
 
 
 def _scf_properties(mf, kind: str) -> dict[str, Any]:
-    mol, summary = mf.mol, mf.scf_summary
+    mol, summary = mf.mol, {name: float(value) for name, value in mf.scf_summary.items()}
     properties = {
         "calcinfo_nbasis": mol.nao,
         "calcinfo_nmo": int(np.shape(mf.mo_coeff)[-1]),
         "calcinfo_nalpha": mol.nelec[0],
         "calcinfo_nbeta": mol.nelec[1],
         "calcinfo_natom": mol.natm,
-        "nuclear_repulsion_energy": mf.energy_nuc(),
+        "nuclear_repulsion_energy": float(mf.energy_nuc()),
         "scf_one_electron_energy": summary["e1"],
-        "scf_total_energy": mf.e_tot,
+        "scf_total_energy": float(mf.e_tot),
         "scf_iterations": mf.cycles,
     }
     if kind == "dft":
@@ -240,6 +260,11 @@ def _mp2_properties(mp2) -> dict[str, Any]:
         "mp2_correlation_energy": mp2.e_corr,
         "mp2_total_energy": mp2.e_tot,
     }
+
+
+def _on_host(array) -> np.ndarray:
+    """A result array in host memory: gpu4pyscf may hand back a CuPy array."""
+    return np.asarray(array.get() if type(array).__module__.startswith("cupy") else array)
 
 
 def _square(hessian: np.ndarray) -> np.ndarray:

@@ -24,6 +24,10 @@ DRIVERS = {
     "ccsd(t)": {"energy"},
 }
 
+# What gpu4pyscf computes for the pyscf-gpu program: SCF energies and gradients. Its MP2, coupled-cluster
+# and Hessian code is not wired into this harness.
+GPU_DRIVERS = {"hf": {"energy", "gradient"}, "dft": {"energy", "gradient"}}
+
 # Keyword: (default, type, what it does). The defaults are PySCF's own, so that a result equals PySCF
 # run by hand with the same basis, except where noted.
 KEYWORDS: dict[str, tuple[Any, type | tuple[type, ...], str]] = {
@@ -95,10 +99,12 @@ def settings(keywords: dict[str, Any]) -> dict[str, Any]:
     return {name: given.get(name, default) for name, (default, _, _) in KEYWORDS.items()}
 
 
-def pyscf_problems(method: str, driver: str, keywords: dict[str, Any], open_shell: bool = False) -> list[str]:
+def pyscf_problems(
+    method: str, driver: str, keywords: dict[str, Any], open_shell: bool = False, gpu: bool = False
+) -> list[str]:
     """Why PySCF through this harness cannot run *method* for *driver* with *keywords*: one sentence per
     problem naming the input and the fix; empty when it can. *open_shell*: some calculation has a
-    multiplicity above 1 (an unrestricted reference)."""
+    multiplicity above 1 (an unrestricted reference). *gpu*: the pyscf-gpu program (gpu4pyscf)."""
     problems = _keyword_problems(keywords)
     try:
         kind = method_kind(method)
@@ -109,6 +115,11 @@ def pyscf_problems(method: str, driver: str, keywords: dict[str, Any], open_shel
         gives = ", ".join(sorted(DRIVERS[kind]))
         fix = "use hf or a density functional for Hessians" if driver == "hessian" else "choose another driver"
         problems.append(f"PySCF cannot compute a {driver} for method {method!r} here (it gives {gives}); {fix}")
+    elif gpu and driver not in GPU_DRIVERS.get(kind, ()):
+        problems.append(
+            f"pyscf-gpu computes hf and density-functional energies and gradients only, not a {driver} for method "
+            f"{method!r}; use program pyscf (CPU) for it"
+        )
     given = {k.lower(): v for k, v in keywords.items()}
     if kind == "mp2" and driver == "gradient" and given.get("density_fit"):
         problems.append("PySCF has no density-fitted MP2 gradient; set density_fit to false for MP2 gradients")
