@@ -4,12 +4,14 @@ import sys
 from pathlib import Path
 
 from mbpipe.base import layout
+from mbpipe.base.labels import model_chemistry
 from mbpipe.cluster.bundle import bundle_name, ensure_costs, runtime_minutes
 from mbpipe.config.load import validated
 from mbpipe.jobserver import server as job_server
 from mbpipe.monitor.failures import failure_report
 from mbpipe.pipeline.fragment import retry_memory_mb
 from mbpipe.pipeline.plan import ensure_plan
+from mbpipe.programs.capabilities import GPU_PROGRAMS
 from mbpipe.run.jobs import JOB_ENVIRONMENT, job_command
 from mbpipe.run.targets import RunFiles
 
@@ -29,6 +31,7 @@ PLAN = ensure_plan(config)
 COSTS = ensure_costs(config, PLAN)
 FILES = RunFiles(PLAN)
 MBPIPE = job_command(sys.executable)
+GPU_MODEL_CHEMISTRIES = {mc for mc, program in PLAN.model_chemistry_programs.items() if program in GPU_PROGRAMS}
 
 
 wildcard_constraints:
@@ -54,6 +57,12 @@ def fragment_memory_mb(wildcards, attempt):
     )
 
 
+def fragment_gpus(wildcards):
+    """One GPU for a fragment whose program computes on one (pyscf-gpu): Snakemake's `gpu` resource,
+    which a cluster executor turns into a GPU request and a local run counts against `--resources gpu=N`."""
+    return int(model_chemistry(wildcards.label) in GPU_MODEL_CHEMISTRIES)
+
+
 def attempt_number(wildcards, attempt):
     """Snakemake's attempt, for the job to tell a retry from a first try."""
     return attempt
@@ -76,7 +85,8 @@ def runs_here():
 def fragment_bundle(wildcards):
     """Small fragments of a level share one cluster submission (group job).  Local runs ignore groups,
     and Snakemake's checks of them cost seconds per 10^4 jobs: a local run has none."""
-    if runs_here():
+    # A group job asks for the sum of its jobs' resources: bundled GPU fragments would ask for one GPU each.
+    if runs_here() or fragment_gpus(wildcards):
         return None
     level = int(wildcards.level)
     return bundle_name(level, COSTS[level][wildcards.label], config["bundle_below_s"])
