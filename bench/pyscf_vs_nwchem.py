@@ -3,6 +3,8 @@ by side (medians of repeats, one core each), how far apart the numbers are, and 
 itself bit for bit across processes at 1 and 2 threads.
 
 Usage: python bench/pyscf_vs_nwchem.py [REPEATS]        (default 3; the monomer gets 5 times as many)
+       python bench/pyscf_vs_nwchem.py --pipeline [REPEATS]  (`mbpipe run` of the PySCF example config and
+                                                            of the same config on NWChem, verification off)
 
 PySCF's first calculation in a process also pays for importing PySCF; that cold time is printed apart,
 and the medians are of the warm calls after it, as in a job server's child or a sequential computer.
@@ -15,11 +17,13 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import qcengine
+import yaml
 from qcelemental.models.v2 import AtomicInput, Molecule
 
 REPO = Path(__file__).resolve().parent.parent
@@ -167,10 +171,41 @@ def determinism(processes: int) -> None:
         )
 
 
+def pipeline_runs(repeats: int) -> None:
+    """Wall time of `mbpipe run --cores 2` on config/examples/water-trimer-pyscf.yaml and on the same
+    config with NWChem (its own default thresholds; cartesian 6-31G* like the example), from scratch."""
+    example = REPO / "config" / "examples" / "water-trimer-pyscf.yaml"
+    config = yaml.safe_load(example.read_text())
+    config["molecule"] = str((example.parent / config["molecule"]).resolve())
+    config["verify"] = "off"
+    nwchem = {**config, "model_chemistries": {"mp2-631gs": {"program": "nwchem", "method": "mp2", "basis": "6-31g*"}}}
+    print(f"`mbpipe run --cores 2`, {config['name']} (19 fragments), verification off, median of {repeats}:")
+    for program, settings in (("pyscf", config), ("nwchem", nwchem)):
+        times = []
+        for _ in range(repeats):
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / "config.yaml"
+                path.write_text(yaml.safe_dump(settings))
+                t0 = time.perf_counter()
+                subprocess.run(
+                    [sys.executable, "-m", "mbpipe", "run", str(path), "--cores", "2"],
+                    cwd=folder,
+                    check=True,
+                    capture_output=True,
+                    env={**os.environ, "PYTHONPATH": str(REPO)},
+                )
+                times.append(time.perf_counter() - t0)
+        print(f"  {program:<7} {statistics.median(times):6.1f} s   (runs: {', '.join(f'{t:.1f}' for t in times)})")
+
+
 if __name__ == "__main__":
     register_pyscf()
     if sys.argv[1:2] == ["--one-fragment"]:
         one_fragment(int(sys.argv[2]))
+    elif sys.argv[1:2] == ["--pipeline"]:
+        print(f"{os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.2f}")
+        pipeline_runs(int(sys.argv[2]) if len(sys.argv) > 2 else 3)
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
     else:
         repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 3
         print(f"{os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.2f}")
