@@ -271,6 +271,20 @@ def test_what_pyscf_cannot_do_is_named_with_its_fix(method, driver, keywords, sa
     assert len(problems) == 1 and says in problems[0]
 
 
+@pytest.mark.parametrize(
+    ("method", "driver", "says"),
+    [
+        ("hf", "hessian", "pyscf-gpu computes hf and density-functional energies and gradients only"),
+        ("mp2", "energy", "method 'mp2' with driver energy needs program pyscf (CPU)"),
+    ],
+)
+def test_what_the_gpu_program_cannot_do_is_refused(method, driver, says):
+    problems = pyscf_problems(method, driver, {}, gpu=True)
+    assert len(problems) == 1 and says in problems[0]
+    assert pyscf_problems(method, driver, {}) == []
+    assert pyscf_problems("b3lyp", "gradient", {"density_fit": True}, gpu=True) == []
+
+
 def test_what_pyscf_can_do_has_no_problems():
     assert pyscf_problems("b3lyp5", "hessian", {"density_fit": True, "grids_level": 4}) == []
     assert pyscf_problems("mp2", "gradient", {"freeze_core": True, "conv_tol": 1e-10}) == []

@@ -117,8 +117,8 @@ def pyscf_problems(
         problems.append(f"PySCF cannot compute a {driver} for method {method!r} here (it gives {gives}); {fix}")
     elif gpu and driver not in GPU_DRIVERS.get(kind, ()):
         problems.append(
-            f"pyscf-gpu computes hf and density-functional energies and gradients only, not a {driver} for method "
-            f"{method!r}; use program pyscf (CPU) for it"
+            f"pyscf-gpu computes hf and density-functional energies and gradients only; method {method!r} with "
+            f"driver {driver} needs program pyscf (CPU)"
         )
     given = {k.lower(): v for k, v in keywords.items()}
     if kind == "mp2" and driver == "gradient" and given.get("density_fit"):
