@@ -68,3 +68,18 @@ def test_the_gpu_program_without_gpu4pyscf_is_refused_before_any_job(tmp_path):
     assert "program 'pyscf-gpu' is not installed on this machine" in done.stderr
     assert "gpu4pyscf is not installed; install gpu4pyscf with `pip install mbpipe[gpu]`" in done.stderr
     assert not (tmp_path / "results" / "water-trimer-pyscf" / "fragments").exists()
+
+
+def test_an_mp2_gradient_of_a_cluster_with_a_radical_is_refused_before_any_job(tmp_path):
+    """PySCF's UMP2 gradient disagrees with finite differences; every n-mer holding the radical needs it."""
+    (tmp_path / "oh-water.xyz").write_text(
+        "0 1\nO 0.000000 1.645448 0.000000\nH -0.675453 0.967219 0.000000\nH -0.078374 2.062201 0.858142\n"
+        "--\n0 2\nO -1.425000 -0.822724 0.000000\nH -1.746731 -1.098974 -0.858142\n"
+    )
+    config = example_with(tmp_path, "driver: energy", "driver: gradient")
+    config.write_text(config.read_text().replace(str(CONFIG_DIR / "molecules" / "water-trimer.xyz"), "oh-water.xyz"))
+    done = run_snakemake(tmp_path, config, check=False)
+
+    assert done.returncode != 0
+    assert "PySCF's unrestricted MP2 gradient disagrees with finite differences" in done.stderr
+    assert not (tmp_path / "results" / "water-trimer-pyscf" / "fragments").exists()
