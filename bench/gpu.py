@@ -23,11 +23,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import qcengine  # noqa: E402
-from mbpipe.programs.pyscf import register_pyscf  # noqa: E402
 from qcelemental.models.v2 import AtomicInput  # noqa: E402
 
 from mbpipe.molecules.cluster_file import read_cluster  # noqa: E402
 from mbpipe.molecules.water_cluster import water_cluster_xyz  # noqa: E402
+from mbpipe.programs.pyscf import register_pyscf  # noqa: E402
 
 
 def cluster(nwaters: int, folder: Path):

@@ -220,15 +220,19 @@ def _serve(args, _):
 
 def _warm_up(programs: list[str]) -> None:
     """What every job would otherwise do first, done once in the job server for all its forked
-    children: import QCEngine and QCManyBody, survey the CPU, probe each program's version.  No
-    calculation runs here: a forked child inherits no threads."""
+    children: import QCEngine and QCManyBody, survey the CPU, register mbpipe's own programs and load
+    the in-process ones (PySCF), probe each program's version.  No calculation runs here: a forked child
+    inherits no threads, and an OpenMP pool that a calculation here started would hang every child."""
     import qcengine
 
     import mbpipe.pipeline.assemble  # noqa: F401  (QCManyBody, for the gate, level and assembly jobs)
     import mbpipe.pipeline.fragment  # noqa: F401
     import mbpipe.pipeline.gate  # noqa: F401
+    from mbpipe.programs import preload, register_programs
 
     qcengine.config.get_global()
+    register_programs()
+    preload(programs)
     for name in programs:
         try:
             qcengine.get_program(name).get_version()

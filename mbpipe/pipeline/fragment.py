@@ -100,6 +100,9 @@ def run_fragment(
     import qcengine
     from qcelemental.models.v2 import AtomicInput
 
+    from mbpipe.programs import register_programs
+
+    register_programs()
     atomic_input = AtomicInput.model_validate_json(text)
     error_file = error_path(result_path)
     # tries of this very input so far, this one included, across reruns too

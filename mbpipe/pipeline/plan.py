@@ -70,9 +70,14 @@ class Plan:
 
     @property
     def programs(self) -> list[str]:
-        """The QC programs of the run's model chemistries (from its ManyBodyInput, read as plain JSON)."""
+        """The QC programs of the run's model chemistries."""
+        return sorted(set(self.model_chemistry_programs.values()))
+
+    @property
+    def model_chemistry_programs(self) -> dict[str, str]:
+        """Each model chemistry's QC program (from the run's ManyBodyInput, read as plain JSON)."""
         mbin = read_json(layout.path(layout.MANYBODY_INPUT, name=self.name))
-        return sorted({spec["program"] for spec in mbin["specification"]["specification"].values()})
+        return {name: spec["program"] for name, spec in mbin["specification"]["specification"].items()}
 
 
 def plan_key(config: dict[str, Any]) -> str:

@@ -17,6 +17,9 @@ def sequential_result(mbin, ncores: int, memory_mb: float):
     """
     from qcmanybody.v2 import ManyBodyComputer
 
+    from mbpipe.programs import register_programs
+
+    register_programs()
     # QCEngine reads QCENGINE_* variables as task settings; ManyBodyComputer passes none of its own.
     saved = {key: os.environ.get(key) for key in ("QCENGINE_NCORES", "QCENGINE_MEMORY")}
     os.environ["QCENGINE_NCORES"] = str(ncores)

@@ -18,7 +18,12 @@ NEEDS_BASIS = {"nwchem", "psi4", "cfour", "gamess", "qchem", "molpro", "turbomol
 INSTALL = {
     "nwchem": "install it with `apt-get install nwchem` (Debian/Ubuntu) or `conda install -c conda-forge nwchem`",
     "mopac": "install it with `apt-get install mopac` (Debian/Ubuntu) or `conda install -c conda-forge mopac`",
+    "pyscf": "install it with `pip install pyscf` (a dependency of mbpipe: reinstalling mbpipe brings it)",
 }
+# mbpipe's own harnesses (mbpipe/programs/pyscf/), whose methods, drivers and keywords are checked here.
+PYSCF_PROGRAMS = {"pyscf", "pyscf-gpu"}
+# Programs whose every calculation needs one GPU: their fragment jobs ask the scheduler for it.
+GPU_PROGRAMS = {"pyscf-gpu"}
 
 
 def program_problems(mbin) -> list[str]:
@@ -26,6 +31,9 @@ def program_problems(mbin) -> list[str]:
     what is asked of it."""
     import qcengine
 
+    from mbpipe.programs import register_programs
+
+    register_programs()
     known = qcengine.list_all_programs()
     driver = _value(mbin.specification.driver)
     ghosts = sorted(GHOST_BSSE_TYPES & {_value(b) for b in mbin.specification.keywords.bsse_type})
@@ -45,6 +53,8 @@ def program_problems(mbin) -> list[str]:
             )
         if not qcengine.get_program(program, check=False).found():
             problems.append(f"{where} is not installed on this machine (QCEngine cannot find it); {_install(program)}")
+        elif program in PYSCF_PROGRAMS:
+            problems += [f"{where}: {problem}" for problem in _pyscf_problems(mbin, spec, program)]
         if program in NO_GHOST_ATOMS and ghosts:
             problems.append(
                 f"{where} cannot place ghost atoms, which bsse_type {', '.join(ghosts)} needs; use bsse_type nocp "
@@ -56,6 +66,19 @@ def program_problems(mbin) -> list[str]:
                 "choose another driver or program"
             )
     return problems
+
+
+def _pyscf_problems(mbin, spec, program: str) -> list[str]:
+    """PySCF's refusals of this model chemistry, and for pyscf-gpu whether this machine has a GPU."""
+    from mbpipe.programs.pyscf import gpu_problems, pyscf_problems
+
+    molecule = mbin.molecule
+    # An open-shell fragment makes every n-mer that holds it open-shell too.
+    open_shell = molecule.molecular_multiplicity > 1 or any(m > 1 for m in molecule.fragment_multiplicities)
+    problems = pyscf_problems(
+        spec.model.method, _value(spec.driver), spec.keywords, open_shell=open_shell, gpu=program == "pyscf-gpu"
+    )
+    return problems + (gpu_problems() if program == "pyscf-gpu" else [])
 
 
 def _value(enum_or_str) -> str:

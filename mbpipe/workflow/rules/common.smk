@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 from mbpipe.base import layout
+from mbpipe.base.labels import model_chemistry
 from mbpipe.cluster.bundle import bundle_name, ensure_costs, level_bundle, runtime_minutes
 from mbpipe.config.geometries import geometries, is_many_geometries, run_configs
 from mbpipe.config.load import validated
@@ -12,6 +13,7 @@ from mbpipe.monitor.failures import failure_report
 from mbpipe.pipeline.fragment import retry_memory_mb
 from mbpipe.pipeline.geometries import write_geometry_list
 from mbpipe.pipeline.plan import ensure_plan
+from mbpipe.programs.capabilities import GPU_PROGRAMS
 from mbpipe.run.jobs import JOB_ENVIRONMENT, job_command
 from mbpipe.run.targets import RunFiles
 
@@ -35,6 +37,9 @@ FILES = RunFiles(PLANS, geometries_of=NAME if is_many_geometries(config) else No
 if FILES.geometries_of:
     write_geometry_list(NAME, geometries(config))
 MBPIPE = job_command(sys.executable)
+GPU_MODEL_CHEMISTRIES = {
+    mc for plan in PLANS.values() for mc, program in plan.model_chemistry_programs.items() if program in GPU_PROGRAMS
+}
 
 
 wildcard_constraints:
@@ -59,6 +64,12 @@ def fragment_memory_mb(wildcards, attempt):
         config["fragment_memory_mb"],
         attempt,
     )
+
+
+def fragment_gpus(wildcards):
+    """One GPU for a fragment whose program computes on one (pyscf-gpu): Snakemake's `gpu` resource,
+    which a cluster executor turns into a GPU request and a local run counts against `--resources gpu=N`."""
+    return int(model_chemistry(wildcards.label) in GPU_MODEL_CHEMISTRIES)
 
 
 def attempt_number(wildcards, attempt):
@@ -97,7 +108,8 @@ def runs_here():
 def fragment_bundle(wildcards):
     """Small fragments of a level share one cluster submission (group job).  Local runs ignore groups,
     and Snakemake's checks of them cost seconds per 10^4 jobs: a local run has none."""
-    if runs_here():
+    # A group job asks for the sum of its jobs' resources: bundled GPU fragments would ask for one GPU each.
+    if runs_here() or fragment_gpus(wildcards):
         return None
     level = int(wildcards.level)
     geometry = wildcards.name.removeprefix(f"{NAME}/") if FILES.geometries_of else None

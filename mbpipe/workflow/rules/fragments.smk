@@ -15,6 +15,7 @@ rule fragment:
         mem_mb=fragment_memory_mb,
         attempt=attempt_number,
         runtime=fragment_runtime,
+        gpu=fragment_gpus,
     shell:
         "{params.mbpipe} fragment {input.spec} {output} --ncores {threads} --memory-mb {resources.mem_mb}"
         " --attempt {resources.attempt} > {log} 2>&1"
