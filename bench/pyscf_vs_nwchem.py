@@ -31,23 +31,8 @@ sys.path.insert(0, str(REPO))
 
 from mbpipe.programs.pyscf import register_pyscf  # noqa: E402
 
-# config/molecules/water-trimer.xyz (cyclic trimer), read with symmetry c1 as the tests explain.
-TRIMER = """
-0 1
-O    0.000000    1.645448    0.000000
-H   -0.675453    0.967219    0.000000
-H   -0.078374    2.062201    0.858142
---
-0 1
-O   -1.425000   -0.822724    0.000000
-H   -0.499910   -1.068569    0.000000
-H   -1.746731   -1.098974   -0.858142
---
-0 1
-O    1.425000   -0.822724    0.000000
-H    1.175363    0.101350    0.000000
-H    1.825105   -0.963227    0.858142
-"""
+# The cyclic trimer of the default config, without its count and comment lines.
+TRIMER = "\n".join((REPO / "config" / "molecules" / "water-trimer.xyz").read_text().splitlines()[2:])
 KEYWORDS = {
     "nwchem": {"scf__thresh": 1e-10, "scf__tol2e": 1e-14},
     "pyscf": {"cart": True, "conv_tol": 1e-12, "conv_tol_grad": 1e-8},

@@ -18,6 +18,13 @@ PENTAMERS = CHECKOUT.parent / "shared" / "data" / "water-pentamers.xyz"
 
 PM7 = {"program": "mopac", "method": "pm7"}
 HF_STO3G = {"program": "nwchem", "method": "hf", "basis": "sto-3g"}
+# One water (the hydrogen-bond donor of config/molecules/water-dimer.xyz), for single calculations.
+WATER_XYZ = """
+0 1
+O  -1.551007  -0.114520   0.000000
+H  -1.934259   0.762503   0.000000
+H  -0.599677   0.040712   0.000000
+"""
 
 
 def write_config(folder: Path, **config) -> Path:

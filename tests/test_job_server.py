@@ -18,21 +18,14 @@ from pathlib import Path
 
 import pytest
 import qcengine
-from helpers_failures import CHECKOUT, HF_STO3G, MOLECULES, PM7, mbpipe_run, write_config
+from helpers_failures import CHECKOUT, HF_STO3G, MOLECULES, PM7, WATER_XYZ, mbpipe_run, write_config
 from qcelemental.models.v2 import AtomicInput, Molecule
 
 from mbpipe.jobserver import server as job_server
 from mbpipe.molecules.cluster_file import read_cluster
 from mbpipe.run.jobs import JOB_ENVIRONMENT
 
-WATER = Molecule.from_data(
-    """
-    0 1
-    O  -1.551007  -0.114520   0.000000
-    H  -1.934259   0.762503   0.000000
-    H  -0.599677   0.040712   0.000000
-    """
-)
+WATER = Molecule.from_data(WATER_XYZ)
 
 
 @pytest.fixture

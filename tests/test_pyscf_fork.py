@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 import pytest
+from helpers_failures import WATER_XYZ
 from qcelemental.models.v2 import AtomicInput, Molecule
 
 from mbpipe.jobserver import server as job_server
@@ -30,14 +31,7 @@ CORES = 4  # jobs in flight at once times their threads: some oversubscription o
 # A job takes about 0.1 s; a hung one never ends. Generous for a busy shared machine.
 TIMEOUT_S = 300
 
-WATER = Molecule.from_data(
-    """
-    0 1
-    O  -1.551007  -0.114520   0.000000
-    H  -1.934259   0.762503   0.000000
-    H  -0.599677   0.040712   0.000000
-    """
-)
+WATER = Molecule.from_data(WATER_XYZ)
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ back in the wrong orientation).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import qcengine
@@ -19,23 +21,10 @@ from mbpipe.programs.pyscf import pyscf_problems, register_pyscf
 
 pytestmark = pytest.mark.pyscf
 
-# The cyclic water trimer of config/molecules/water-trimer.xyz, Angstrom.
-WATER_TRIMER = """
-0 1
-O    0.000000    1.645448    0.000000
-H   -0.675453    0.967219    0.000000
-H   -0.078374    2.062201    0.858142
---
-0 1
-O   -1.425000   -0.822724    0.000000
-H   -0.499910   -1.068569    0.000000
-H   -1.746731   -1.098974   -0.858142
---
-0 1
-O    1.425000   -0.822724    0.000000
-H    1.175363    0.101350    0.000000
-H    1.825105   -0.963227    0.858142
-"""
+MOLECULES = Path(__file__).resolve().parent.parent / "config" / "molecules"
+
+# The cyclic water trimer of config/molecules/water-trimer.xyz, without its count and comment lines.
+WATER_TRIMER = "\n".join((MOLECULES / "water-trimer.xyz").read_text().splitlines()[2:])
 # The Cs water dimer of config/molecules/water-dimer.xyz: symmetric on purpose (see the module docstring).
 WATER_DIMER = """
 0 1
