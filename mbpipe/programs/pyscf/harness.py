@@ -7,6 +7,8 @@ loads none of PySCF's compiled libraries, so a process that forks workers can re
 from __future__ import annotations
 
 import io
+import os
+import tempfile
 from importlib.metadata import version
 from typing import Any, ClassVar
 
@@ -30,7 +32,7 @@ class PySCFHarness(ProgramHarness):
     on_gpu: ClassVar[bool] = False
     _defaults: ClassVar[dict[str, Any]] = {
         "name": "PySCF",
-        "scratch": False,
+        "scratch": True,
         # lib.num_threads is process-wide: two calculations in threads of one process would share it.
         "thread_safe": False,
         "thread_parallel": True,
@@ -65,6 +67,9 @@ class PySCFHarness(ProgramHarness):
 
         # PySCF reads OMP_NUM_THREADS once, at import; later changes to the variable are ignored.
         lib.num_threads(config.ncores)
+        # Its scratch folder too is fixed at import, in a job server before this job's environment (its
+        # TMPDIR from Snakemake) was set: PySCF's temporary files follow this calculation's.
+        lib.param.TMPDIR = config.scratch_directory or os.environ.get("PYSCF_TMPDIR") or tempfile.gettempdir()
         log = io.StringIO()
         mol = build_molecule(input_model.molecule, spec.model.basis, options["cart"], config.memory, log)
         try:
