@@ -230,3 +230,20 @@ def test_cluster_bundles_never_mix_geometries(profile, tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     groups = re.findall(r"Group job (\S+)", run.stdout + run.stderr)
     assert sorted(groups) == [f"bundle-n{level}-frame-000{frame}" for level in (1, 2) for frame in (0, 1)]
+
+
+def test_the_geometries_plot_draws_each_level_in_geometry_order():
+    """Each level's line runs through the geometries in file order, whatever order the rows sort in."""
+    from mbpipe.report.plots import geometries_figure
+
+    rng = np.random.default_rng(0)
+    geometries = [f"frame-{i:04d}" for i in range(30)]
+    table = pd.DataFrame(
+        [{"geometry": g, "status": "done", "bsse_type": "nocp", "nbody": n, "interaction_energy_kcal_mol": rng.normal()}
+         for g in geometries for n in (1, 2, 3)]  # fmt: skip
+    )
+    axes = geometries_figure(table, "test").axes
+    lines = axes[0].get_lines()
+    assert len(lines) == 2  # through 2 and 3 bodies
+    for line in lines:
+        assert list(line.get_xdata()) == list(range(30))

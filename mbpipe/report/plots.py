@@ -105,8 +105,8 @@ def geometries_figure(table: pd.DataFrame, name: str) -> Figure:
     for (bsse, rows), (left, right) in zip(groups, axes, strict=False):
         levels = sorted(rows["nbody"].unique())
         for level in levels:
-            at = rows[rows["nbody"] == level]
-            left.plot(at["geometry"].map(position), at["interaction_energy_kcal_mol"], marker="o", markersize=3,
+            at = rows[rows["nbody"] == level].assign(x=lambda d: d["geometry"].map(position)).sort_values("x")
+            left.plot(at["x"], at["interaction_energy_kcal_mol"], marker="o", markersize=3,
                       linewidth=0.8, label=f"through {int(level)} bodies")  # fmt: skip
         spread = [rows.loc[rows["nbody"] == level, "interaction_energy_kcal_mol"].to_numpy() for level in levels]
         right.boxplot(spread, positions=levels, widths=0.5, medianprops={"color": "black"})
