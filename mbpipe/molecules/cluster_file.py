@@ -207,6 +207,10 @@ def _cluster(source: _Source, path: Path, fragmentation: str, fragment_charges, 
         molecular_charge=charges.molecular_charge,
         molecular_multiplicity=charges.molecular_multiplicity,
     )
+    # No point group: QCManyBody passes it to every fragment, and NWChem otherwise finds the mirror plane
+    # of a symmetric fragment with ghost atoms and reflects it, which QCEngine does not undo in the
+    # gradients and Hessians it returns.
+    data.setdefault("fix_symmetry", "c1")
     molecule = molecule_from_schema(data, where)
     fragments = describe_fragments(molecule, file_atoms=groups)
     info = ClusterInfo(str(path), source.frame, source.frames, source.comment, fragmentation, fragments, reordered)
