@@ -83,3 +83,11 @@ def test_an_mp2_gradient_of_a_cluster_with_a_radical_is_refused_before_any_job(t
     assert done.returncode != 0
     assert "PySCF's unrestricted MP2 gradient disagrees with finite differences" in done.stderr
     assert not (tmp_path / "results" / "water-trimer-pyscf" / "fragments").exists()
+
+
+def test_pyscf_without_a_basis_set_is_refused_before_any_job(tmp_path):
+    done = run_snakemake(tmp_path, example_with(tmp_path, "    basis: 6-31g*\n", ""), check=False)
+
+    assert done.returncode != 0
+    assert "model chemistry 'mp2-631gs' has no basis set, which 'pyscf' needs" in done.stderr
+    assert not (tmp_path / "results" / "water-trimer-pyscf" / "fragments").exists()

@@ -46,7 +46,7 @@ def program_problems(mbin) -> list[str]:
             hint = f"did you mean {close[0]!r}?" if close else f"QCEngine knows {', '.join(sorted(known))}"
             problems.append(f"{where} is not a QCEngine program; {hint}")
             continue
-        if program in NEEDS_BASIS and not spec.model.basis:
+        if (program in NEEDS_BASIS or program in PYSCF_PROGRAMS) and not spec.model.basis:
             problems.append(
                 f"model chemistry {mc!r} has no basis set, which {spec.program!r} needs for method "
                 f"{spec.model.method!r}; add e.g. `basis: cc-pvdz` to it"
