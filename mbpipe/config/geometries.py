@@ -64,12 +64,13 @@ def geometry_config(config: dict[str, Any], geometry: Geometry) -> dict[str, Any
     return single
 
 
-def run_configs(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Run name -> config of every run the config describes: itself alone, or one per geometry."""
+def run_configs(config: dict[str, Any], found: list[Geometry] | None = None) -> dict[str, dict[str, Any]]:
+    """Run name -> config of every run the config describes: itself alone, or one per geometry (*found*,
+    when the caller has read them already)."""
     if not is_many_geometries(config):
         return {config["name"]: config}
     runs = {}
-    for geometry in geometries(config):
+    for geometry in found or geometries(config):
         single = geometry_config(config, geometry)
         runs[single["name"]] = single
     return runs

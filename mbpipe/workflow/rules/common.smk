@@ -30,12 +30,13 @@ config.update(_validated)
 
 NAME = config["name"]
 # One run, or one per geometry (results/<name>/<geometry>/), each planned on its own.
-RUN_CONFIGS = run_configs(config)
+GEOMETRIES = geometries(config) if is_many_geometries(config) else []
+RUN_CONFIGS = run_configs(config, GEOMETRIES)
 PLANS = {name: ensure_plan(run_config) for name, run_config in RUN_CONFIGS.items()}
 COSTS = {name: ensure_costs(RUN_CONFIGS[name], plan) for name, plan in PLANS.items()}
-FILES = RunFiles(PLANS, geometries_of=NAME if is_many_geometries(config) else None)
-if FILES.geometries_of:
-    write_geometry_list(NAME, geometries(config))
+FILES = RunFiles(PLANS, geometries_of=NAME if GEOMETRIES else None)
+if GEOMETRIES:
+    write_geometry_list(NAME, GEOMETRIES)
 MBPIPE = job_command(sys.executable)
 GPU_MODEL_CHEMISTRIES = {
     mc for plan in PLANS.values() for mc, program in plan.model_chemistry_programs.items() if program in GPU_PROGRAMS
