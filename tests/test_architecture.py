@@ -83,3 +83,5 @@ def test_the_job_client_uses_the_standard_library_only():
         "mbpipe.cli",
         "mbpipe.cli.main",
     }
+    # The rules run the client as a script without `site`: it cannot import the package
+    assert not any(name.startswith("mbpipe") for name in imported_modules(PACKAGE / "jobserver" / "client.py"))

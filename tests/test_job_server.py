@@ -23,7 +23,7 @@ from qcelemental.models.v2 import AtomicInput, Molecule
 
 from mbpipe.jobserver import server as job_server
 from mbpipe.molecules.cluster_file import read_cluster
-from mbpipe.run.jobs import JOB_ENVIRONMENT
+from mbpipe.run.jobs import JOB_ENVIRONMENT, job_command
 
 WATER = Molecule.from_data(WATER_XYZ)
 
@@ -36,11 +36,12 @@ def server():
     job_server.stop(started, Path(os.environ[job_server.ADDRESS_VARIABLE]))
 
 
-def fragment_job(input_path: Path, result_path: Path, *python_options: str) -> subprocess.Popen:
+def fragment_job(input_path: Path, result_path: Path, **environment: str) -> subprocess.Popen:
     """A fragment job's command, as the fragment rule runs it (environment inherited from this process)."""
+    command = f"{job_command(sys.executable)} fragment {input_path} {result_path}"
     return subprocess.Popen(
-        [sys.executable, *python_options, "-m", "mbpipe", "fragment", str(input_path), str(result_path)],
-        env={**os.environ, "PYTHONPATH": str(CHECKOUT), "PYTHONHASHSEED": "0"},
+        ["bash", "-c", command],
+        env={**os.environ, "PYTHONPATH": str(CHECKOUT), **environment},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -92,11 +93,12 @@ def command_name(pid: int) -> str:
 @pytest.mark.mopac
 def test_job_hands_its_calculation_to_the_server_and_gets_the_direct_result(server, tmp_path):
     input_path = write_input(tmp_path, PM7)
-    job = fragment_job(input_path, tmp_path / "result.json", "-X", "importtime")
+    job = fragment_job(input_path, tmp_path / "result.json", PYTHONPROFILEIMPORTTIME="1")
     _, stderr = job.communicate(timeout=120)
     assert job.returncode == 0, stderr
-    # the job process never imported QCEngine: the server's child ran the calculation
-    assert " qcengine" not in stderr and "| mbpipe.jobserver.client" in stderr
+    # the job process imported the socket module, but neither `site` nor QCEngine: the server's
+    # child ran the calculation
+    assert "| socket" in stderr and " qcengine" not in stderr and "| site" not in stderr
     record = json.loads((tmp_path / "result.json").read_text())
     assert record["extras"]["mbpipe"]["runner"] == "job-server"
     direct = qcengine.compute(AtomicInput.model_validate_json(input_path.read_text()), "mopac", raise_error=True)
