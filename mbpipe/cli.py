@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from mbpipe.cluster.scheduler import leave_scheduler_step
@@ -89,13 +90,18 @@ def main(argv: list[str] | None = None, runner: str = "job") -> int:
     verify.add_argument("--tolerance", type=float, required=True)
     verify.set_defaults(handler=_verify)
 
-    report = commands.add_parser("report", help="(rule) plots, fragment table and verification table of a run")
+    report = commands.add_parser("report", help="(rule) convergence and contribution plots and verification table")
     report.add_argument("name")
     report.add_argument("plots", type=Path, help="folder for the plots")
-    report.add_argument("fragments", type=Path, help="the fragment table to write (CSV)")
     report.add_argument("verification_table", type=Path, help="the verification table to write (CSV)")
     report.add_argument("verification", type=Path, nargs="?", help="the run's verification.json; none if not verified")
     report.set_defaults(handler=_report)
+
+    fragment_table = commands.add_parser("fragment-table", help="(rule) fragment table and wall-time plot of a run")
+    fragment_table.add_argument("name")
+    fragment_table.add_argument("table", type=Path, help="the fragment table to write (CSV)")
+    fragment_table.add_argument("plots", type=Path, help="folder for the plot")
+    fragment_table.set_defaults(handler=_fragment_table)
 
     geometries = commands.add_parser("geometries", help="(rule) the geometries of a run side by side: table and plot")
     geometries.add_argument("name")
@@ -115,36 +121,58 @@ def _checked_config(path: Path):
     """(config, run name -> (its config, its ManyBodyInput)) of the config file at *path* -- one run,
     or one per geometry -- or a clear message and exit status 2: every command that reads a config
     refuses a bad one the same way, before any work."""
-    from mbpipe.config.checks import checked_manybody_input
-    from mbpipe.config.errors import ConfigError
-    from mbpipe.config.geometries import run_configs
     from mbpipe.config.load import load_config
-    from mbpipe.pipeline.plan import manybody_computer
-    from mbpipe.pipeline.screening import expansion_problems
+
+    with _refusing_bad_config(path):
+        config = load_config(path)
+        return config, _checked_runs(config)
+
+
+@contextmanager
+def _refusing_bad_config(path: Path):
+    from mbpipe.config.errors import ConfigError
 
     try:
-        config = load_config(path)
-        runs = {}
-        for name, run in run_configs(config).items():
-            mbin = checked_manybody_input(run)
-            problems = expansion_problems(manybody_computer(mbin).qcmb_core, config["distance_cutoffs"])
-            if problems:
-                raise ConfigError(problems)
-            runs[name] = (run, mbin)
-        return config, runs
+        yield
     except (ConfigError, FileNotFoundError) as err:
         print(f"mbpipe: {path}: {err}", file=sys.stderr)
         raise SystemExit(2) from None
 
 
+def _checked_runs(config: dict) -> dict:
+    from mbpipe.config.checks import checked_manybody_input
+    from mbpipe.config.errors import ConfigError
+    from mbpipe.config.geometries import run_configs
+    from mbpipe.pipeline.plan import manybody_computer
+    from mbpipe.pipeline.screening import expansion_problems
+
+    runs = {}
+    for name, run in run_configs(config).items():
+        mbin = checked_manybody_input(run)
+        problems = expansion_problems(manybody_computer(mbin).qcmb_core, config["distance_cutoffs"])
+        if problems:
+            raise ConfigError(problems)
+        runs[name] = (run, mbin)
+    return runs
+
+
 def _run(args, snakemake_args: list[str]) -> int:
-    from mbpipe.run.launch import snakemake_command
+    from mbpipe.config.load import load_config
+    from mbpipe.run import launch
     from mbpipe.run.resume import unlock_if_stale
 
-    _checked_config(args.config)
-    command = snakemake_command(args.config, Path.cwd(), snakemake_args)
-    unlock_if_stale(command, Path.cwd())
-    return subprocess.call(command)
+    here = launch.runs_here(snakemake_args)
+    with _refusing_bad_config(args.config):
+        config = load_config(args.config)
+        if here and launch.runs_jobs(snakemake_args):
+            # QCEngine warms up in the job server while the config is checked and Snakemake plans
+            launch.start_job_server(sorted({mc["program"] for mc in config.get("model_chemistries", {}).values()}))
+        _checked_runs(config)
+    workdir = Path.cwd()
+    unlock_if_stale(launch.snakemake_command(args.config, workdir, snakemake_args), workdir)
+    if here:
+        return launch.run_here(args.config, workdir, snakemake_args)
+    return subprocess.call(launch.snakemake_command(args.config, workdir, snakemake_args))
 
 
 def _plan(args, _):
@@ -220,17 +248,25 @@ def _serve(args, _):
 
 def _warm_up(programs: list[str]) -> None:
     """What every job would otherwise do first, done once in the job server for all its forked
-    children: import QCEngine and QCManyBody, survey the CPU, register mbpipe's own programs and load
-    the in-process ones (PySCF), probe each program's version.  No calculation runs here: a forked child
-    inherits no threads, and an OpenMP pool that a calculation here started would hang every child."""
+    children: import QCEngine, QCManyBody and the report's plotting, survey the CPU, register mbpipe's
+    own programs and load the in-process ones (PySCF), probe each program's version.  No calculation
+    runs here: a forked child inherits no threads, and an OpenMP pool that a calculation here started
+    would hang every child."""
+    import threading
+
     import qcengine
 
+    # QCEngine's survey of the CPU (1.3 s) waits mostly on a Python of py-cpuinfo's own: the imports
+    # go on meanwhile.  Nothing else asks QCEngine for its settings until the survey is done.
+    survey = threading.Thread(target=qcengine.config.get_global)
+    survey.start()
     import mbpipe.pipeline.assemble  # noqa: F401  (QCManyBody, for the gate, level and assembly jobs)
     import mbpipe.pipeline.fragment  # noqa: F401
     import mbpipe.pipeline.gate  # noqa: F401
+    import mbpipe.report.files  # noqa: F401  (matplotlib and pandas, for the report jobs)
     from mbpipe.programs import preload, register_programs
 
-    qcengine.config.get_global()
+    survey.join()
     register_programs()
     preload(programs)
     for name in programs:
@@ -315,9 +351,15 @@ def _verify(args, _):
 
 
 def _report(args, _):
-    from mbpipe.report.files import write_report_files
+    from mbpipe.report.files import write_expansion_report
 
-    write_report_files(args.name, args.plots, args.fragments, args.verification_table, args.verification)
+    write_expansion_report(args.name, args.plots, args.verification_table, args.verification)
+
+
+def _fragment_table(args, _):
+    from mbpipe.report.files import write_fragment_report
+
+    write_fragment_report(args.name, args.plots, args.table)
 
 
 def _geometries(args, _):

@@ -34,6 +34,7 @@ LEVEL_LOG = LOGS + "/levels/n{level}.log"
 ASSEMBLE_LOG = LOGS + "/assemble.log"
 VERIFY_LOG = LOGS + "/verify.log"
 REPORT_LOG = LOGS + "/report.log"
+FRAGMENT_TABLE_LOG = LOGS + "/fragment_table.log"
 
 
 def path(pattern: str, **fields) -> Path:

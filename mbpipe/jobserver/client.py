@@ -15,7 +15,7 @@ import sys
 # The socket of the job server of the Snakemake that started this job; jobs inherit the variable.
 ADDRESS_VARIABLE = "MBPIPE_JOB_SERVER"
 # The commands the workflow's rules run; the others are for people and always run in their own process.
-RULE_COMMANDS = {"fragment", "gate", "level", "assemble", "verify", "report", "geometries"}
+RULE_COMMANDS = {"fragment", "gate", "level", "assemble", "verify", "report", "fragment-table", "geometries"}
 
 
 def hand_over(argv: list[str]) -> int | None:

@@ -38,7 +38,7 @@ def start(python: str, environment: dict[str, str], programs: list[str]) -> subp
     every job's command sets (see mbpipe/run/jobs.py); the server starts up each of *programs* once.
     Returns the server, or None (with a warning; the jobs then work in their own processes) if it did
     not come up."""
-    address = Path(tempfile.mkdtemp(prefix="mbpipe-")) / "jobs.sock"
+    address = Path(tempfile.mkdtemp(prefix=_folder_prefix())) / "jobs.sock"
     server = subprocess.Popen(
         [python, "-m", "mbpipe", "serve", str(address), "--parent", str(os.getpid()), "--programs", *programs],
         env={**os.environ, **environment},
@@ -53,6 +53,17 @@ def start(python: str, environment: dict[str, str], programs: list[str]) -> subp
     atexit.register(stop, server, address)
     os.environ[ADDRESS_VARIABLE] = str(address)
     return server
+
+
+def serves_this_process() -> bool:
+    """Whether this process started a server that is still listening (`mbpipe run` starts one before
+    Snakemake reads the workflow)."""
+    address = os.environ.get(ADDRESS_VARIABLE)
+    return bool(address) and Path(address).parent.name.startswith(_folder_prefix()) and Path(address).is_socket()
+
+
+def _folder_prefix() -> str:
+    return f"mbpipe-{os.getpid()}-"
 
 
 def stop(server: subprocess.Popen, address: Path) -> None:

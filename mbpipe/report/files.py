@@ -46,17 +46,20 @@ def verification_table(comparison: dict | None) -> pd.DataFrame:
     )
 
 
-def write_report_files(
-    name: str, plots_dir: Path, fragments_csv: Path, verification_csv: Path, verification: Path | None
-) -> None:
-    """Plots under *plots_dir* (convergence, contributions, wall_times; PNG and SVG), fragments.csv and
-    the verification table (from the *verification* file, when the run was verified)."""
-    summary = pd.read_csv(layout.path(layout.SUMMARY, name=name))
-    for stem, make in FIGURES.items():
-        plots.write_figure(make(summary, name), plots_dir / stem)
+def write_fragment_report(name: str, plots_dir: Path, fragments_csv: Path) -> None:
+    """fragments.csv and the wall-time plot (PNG and SVG, under *plots_dir*): they need every level's
+    results, not the assembly, and are written beside it."""
     fragments = fragment_table(load_plan(name))
     plots.write_figure(plots.wall_time_figure(fragments, name), plots_dir / "wall_times")
     write_text_atomic(fragments_csv, fragments.to_csv(index=False))
+
+
+def write_expansion_report(name: str, plots_dir: Path, verification_csv: Path, verification: Path | None) -> None:
+    """The convergence and contribution plots under *plots_dir* (PNG and SVG) and the verification
+    table (from the *verification* file, when the run was verified)."""
+    summary = pd.read_csv(layout.path(layout.SUMMARY, name=name))
+    for stem, make in FIGURES.items():
+        plots.write_figure(make(summary, name), plots_dir / stem)
     comparison = read_json(verification) if verification else None
     write_text_atomic(verification_csv, verification_table(comparison).to_csv(index=False))
 

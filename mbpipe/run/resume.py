@@ -43,7 +43,8 @@ def unlock_if_stale(snakemake_command: list[str], workdir: Path) -> None:
 
 
 def running_snakemake(workdir: Path) -> list[int]:
-    """Process ids of Snakemake processes (other than this one) working in *workdir* (Linux /proc)."""
+    """Process ids of Snakemake processes (other than this one) working in *workdir* (Linux /proc):
+    `snakemake`, `python -m snakemake`, and `mbpipe run`, which runs Snakemake in its own process."""
     pids = []
     for proc in Path("/proc").glob("[0-9]*"):
         if int(proc.name) == os.getpid():
@@ -53,10 +54,16 @@ def running_snakemake(workdir: Path) -> list[int]:
             cwd = Path(os.readlink(proc / "cwd"))
         except OSError:
             continue
-        if any(b"snakemake" in Path(arg.decode(errors="replace")).name.encode() for arg in cmdline[:3]):
-            if cwd == workdir.resolve():
-                pids.append(int(proc.name))
+        if _runs_snakemake(cmdline) and cwd == workdir.resolve():
+            pids.append(int(proc.name))
     return pids
+
+
+def _runs_snakemake(cmdline: list[bytes]) -> bool:
+    words = [Path(arg.decode(errors="replace")).name for arg in cmdline[:4]]
+    return any("snakemake" in word for word in words[:3]) or any(
+        word == "mbpipe" and following == "run" for word, following in zip(words, words[1:], strict=False)
+    )
 
 
 def finished_but_marked_incomplete(workdir: Path) -> list[Path]:

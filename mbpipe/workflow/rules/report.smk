@@ -1,7 +1,31 @@
+# The fragment table and the wall-time plot need every level's results, not the assembly: they are
+# written beside it, so that after the last calculation only the two expansion plots wait for it.
+rule fragment_table:
+    input:
+        gates=all_gates,
+    output:
+        fragments=report(
+            layout.FRAGMENT_TABLE,
+            caption="../report/fragments.rst",
+            category="Fragment calculations",
+        ),
+        wall_times=report(
+            layout.plot_file("wall_times.png"),
+            caption="../report/wall_times.rst",
+            category="Fragment calculations",
+        ),
+        svg=layout.plot_file("wall_times.svg"),
+    log:
+        layout.FRAGMENT_TABLE_LOG,
+    params:
+        mbpipe=MBPIPE,
+    shell:
+        '{params.mbpipe} fragment-table {wildcards.name} {output.fragments} "$(dirname {output.wall_times})" > {log} 2>&1'
+
+
 rule report:
     input:
         summary=layout.SUMMARY,
-        gates=all_gates,
         verification=verification,
     output:
         convergence=report(
@@ -14,17 +38,7 @@ rule report:
             caption="../report/contributions.rst",
             category="Many-body expansion",
         ),
-        wall_times=report(
-            layout.plot_file("wall_times.png"),
-            caption="../report/wall_times.rst",
-            category="Fragment calculations",
-        ),
-        svg=[layout.plot_file(f"{plot}.svg") for plot in ("convergence", "contributions", "wall_times")],
-        fragments=report(
-            layout.FRAGMENT_TABLE,
-            caption="../report/fragments.rst",
-            category="Fragment calculations",
-        ),
+        svg=[layout.plot_file(f"{plot}.svg") for plot in ("convergence", "contributions")],
         verification=report(
             layout.VERIFICATION_TABLE,
             caption="../report/verification.rst",
@@ -35,5 +49,5 @@ rule report:
     params:
         mbpipe=MBPIPE,
     shell:
-        '{params.mbpipe} report {wildcards.name} "$(dirname {output.convergence})" {output.fragments}'
-        " {output.verification} {input.verification} > {log} 2>&1"
+        '{params.mbpipe} report {wildcards.name} "$(dirname {output.convergence})" {output.verification}'
+        " {input.verification} > {log} 2>&1"
