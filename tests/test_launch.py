@@ -89,3 +89,23 @@ def test_the_job_command_runs_without_the_package_on_its_path(tmp_path):
     command = ["bash", "-c", f"{job_command(sys.executable)} gate"]
     run = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True)
     assert run.returncode == 2 and "usage: mbpipe gate" in run.stderr, run.stderr
+
+
+def test_snakemake_ends_without_waiting_for_its_timers():
+    """Snakemake's scheduler leaves one-second re-evaluation timers; Python would wait for them at exit."""
+    import gc
+    import threading
+
+    from mbpipe.run.launch import let_snakemake_end
+
+    fired = threading.Event()
+    timer = threading.Timer(30, fired.set)
+    timer.start()
+    try:
+        let_snakemake_end()
+        timer.join(timeout=5)
+        assert not timer.is_alive() and not fired.is_set()
+        assert gc.get_freeze_count() > 0  # the interpreter's last collection skips what is left
+    finally:
+        timer.cancel()
+        gc.unfreeze()

@@ -13,6 +13,7 @@ job stops the work.  A job that finds no server does the work in its own process
 from __future__ import annotations
 
 import atexit
+import gc
 import json
 import os
 import shutil
@@ -84,6 +85,9 @@ def serve(address: Path, parent: int, dispatch: Callable[..., int], warm_up: Cal
         with _Server(str(address), _Job) as server:
             server.dispatch = dispatch
             warm_up()
+            # What the warm-up loaded stays for good: no garbage collection in a forked child (or at
+            # the server's exit) walks it again, and the children's pages stay shared with the server.
+            gc.freeze()
             signal.signal(signal.SIGTERM, server.terminate)
             while os.getppid() == parent:
                 server.handle_request()

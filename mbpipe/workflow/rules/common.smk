@@ -15,6 +15,7 @@ from mbpipe.pipeline.geometries import write_geometry_list
 from mbpipe.pipeline.plan import ensure_plan
 from mbpipe.programs.capabilities import GPU_PROGRAMS
 from mbpipe.run.jobs import JOB_ENVIRONMENT, job_command
+from mbpipe.run.launch import let_snakemake_end
 from mbpipe.run.targets import RunFiles
 
 
