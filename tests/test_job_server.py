@@ -96,9 +96,9 @@ def test_job_hands_its_calculation_to_the_server_and_gets_the_direct_result(serv
     job = fragment_job(input_path, tmp_path / "result.json", PYTHONPROFILEIMPORTTIME="1")
     _, stderr = job.communicate(timeout=120)
     assert job.returncode == 0, stderr
-    # the job process imported the socket module, but neither `site` nor QCEngine: the server's
+    # the job process imported the C socket module, but neither `site` nor QCEngine: the server's
     # child ran the calculation
-    assert "| socket" in stderr and " qcengine" not in stderr and "| site" not in stderr
+    assert "| _socket" in stderr and " qcengine" not in stderr and "| site" not in stderr
     record = json.loads((tmp_path / "result.json").read_text())
     assert record["extras"]["mbpipe"]["runner"] == "job-server"
     direct = qcengine.compute(AtomicInput.model_validate_json(input_path.read_text()), "mopac", raise_error=True)
@@ -206,3 +206,12 @@ def test_the_server_and_its_socket_go_when_snakemake_is_killed(tmp_path):
     while servers(tmp_path) or socket_folders() - sockets_before:
         assert time.monotonic() < deadline, f"left behind: {socket_folders() - sockets_before}"
         time.sleep(0.2)
+
+
+def test_a_job_request_reaches_the_server_as_the_job_sent_it():
+    from mbpipe.jobserver.client import decode_request, encode_request
+
+    argv = ["fragment", "in put.json", "out=1.json", "--attempt", "2"]
+    environment = {b"PATH": b"/usr/bin", b"EMPTY": b"", b"EQUALS": b"a=b=c", b"LATIN1": "caf\xe9".encode("latin-1")}
+    request = encode_request(argv, b"/runs/w\xe4ter", environment, 0o027)
+    assert decode_request(request) == (argv, b"/runs/w\xe4ter", environment, 0o027)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import atexit
 import gc
-import json
 import os
 import shutil
 import signal
@@ -29,7 +28,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from mbpipe.jobserver.client import ADDRESS_VARIABLE
+from mbpipe.jobserver.client import ADDRESS_VARIABLE, LENGTH_BYTES, PASSED_FDS, decode_request
 
 STARTUP_TIMEOUT_S = 60
 
@@ -111,25 +110,25 @@ class _Job(socketserver.BaseRequestHandler):
     """In a forked child: one job's `mbpipe` command, with the job's stdout and stderr."""
 
     def handle(self):
-        _, fds, _, _ = socket.recv_fds(self.request, 1, 2)
+        length, fds, _, _ = socket.recv_fds(self.request, LENGTH_BYTES, len(PASSED_FDS))
         with self.request.makefile("rb") as stream:
-            request = json.loads(stream.readline())
-        os.dup2(fds[0], 1)
-        os.dup2(fds[1], 2)
-        os.chdir(request["cwd"])
+            argv, cwd, environment, umask = decode_request(stream.read(int.from_bytes(length, "big")))
+        for fd, job_fd in zip(fds, PASSED_FDS, strict=True):
+            os.dup2(fd, job_fd)
+        os.chdir(cwd)
         # The job's environment (its TMPDIR from Snakemake's tmpdir resource, the user's settings),
         # less the server's address: the work happens here.
-        os.environ.clear()
-        os.environ.update(request["environment"])
+        os.environb.clear()
+        os.environb.update(environment)
         os.environ.pop(ADDRESS_VARIABLE, None)
-        os.umask(request["umask"])
+        os.umask(umask)
         tempfile.tempdir = None
         # Terminated (by the server, or because the job went away): stop the program, write nothing.
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
         finished = threading.Event()
         threading.Thread(target=self._stop_if_job_ends, args=(finished,), daemon=True).start()
         try:
-            status = self.server.dispatch(request["argv"], runner="job-server")
+            status = self.server.dispatch(argv, runner="job-server")
         except SystemExit as stopped:  # as Python reports it at the top level
             if stopped.code is None or isinstance(stopped.code, int):
                 status = stopped.code or 0

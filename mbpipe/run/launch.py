@@ -90,13 +90,20 @@ def run_here(config: Path, workdir: Path, user_args: list[str]) -> int:
     for name in ("local", "dryrun", "touch"):
         registry.register_plugin(name, importlib.import_module(f"snakemake.executors.{name}"))
     ExecutorPluginRegistry._instance = registry
-    from snakemake.cli import main
+    from snakemake.cli import args_to_api, parse_args
+    from snakemake.exceptions import print_exception
 
     try:
-        main(snakemake_args(config, workdir, user_args))
+        parser, args = parse_args(snakemake_args(config, workdir, user_args))
+        # No limit on how fast jobs start: it guards a cluster's scheduler, and on this machine it
+        # cost a new thread in each of Snakemake's scheduling rounds (one per finished job).
+        args.max_jobs_per_timespan = None
+        return 0 if args_to_api(args, parser) else 1
     except SystemExit as stopped:
         return stopped.code if isinstance(stopped.code, int) else 1
-    return 0
+    except Exception as error:  # as Snakemake's own command line reports it
+        print_exception(error)
+        return 1
 
 
 def let_snakemake_end() -> None:
