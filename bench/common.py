@@ -31,12 +31,13 @@ class Timed:
     peak_rss_mb: float
     returncode: int
     output: str
+    started: float = 0.0  # epoch seconds
 
 
 def timed(command: list[str], cwd: Path | None = None) -> Timed:
     """Run *command*; its wall time and the peak resident memory of the process (children that it
     waited for included), read from wait4."""
-    t0 = time.perf_counter()
+    started, t0 = time.time(), time.perf_counter()
     with open(os.devnull if cwd is None else cwd / "bench-last.log", "w+") as log:
         process = subprocess.Popen(command, cwd=cwd, env=ENV, stdout=log, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(process.pid, 0)
@@ -44,7 +45,7 @@ def timed(command: list[str], cwd: Path | None = None) -> Timed:
         process.returncode = os.waitstatus_to_exitcode(status)
         log.seek(0)
         output = log.read()
-    return Timed(wall, usage.ru_maxrss / 1024, process.returncode, output)
+    return Timed(wall, usage.ru_maxrss / 1024, process.returncode, output, started)
 
 
 def water_run(
@@ -87,6 +88,19 @@ def snakemake_command(config: Path, workdir: Path, cores: int, *extra: str) -> l
         "--cores", str(cores),
         *extra,
     ]  # fmt: skip
+
+
+def mbpipe_run_command(config: Path, cores: int, *extra: str) -> list[str]:
+    """`mbpipe run CONFIG --cores N`, what a user runs on a workstation: results in the folder it runs in."""
+    return [sys.executable, "-m", "mbpipe", "run", str(config), "--cores", str(cores), *extra]
+
+
+def fixed_cost(run: Timed, fragments: list[dict]) -> tuple[float, float]:
+    """Seconds from the command's start to the first calculation's start, and from the last
+    calculation's end to the command's end, from the fragment results' own timestamps."""
+    started = [datetime.fromisoformat(f["extras"]["mbpipe"]["started"]).timestamp() for f in fragments]
+    finished = [datetime.fromisoformat(f["extras"]["mbpipe"]["finished"]).timestamp() for f in fragments]
+    return min(started) - run.started, run.started + run.wall_s - max(finished)
 
 
 def run_name(config: Path) -> str:

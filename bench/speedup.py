@@ -1,9 +1,11 @@
 """Wall time of QCManyBody's sequential ManyBodyComputer against the pipeline on N cores, same config.
 
 Runs alternate (sequential, pipeline, sequential, ...) so that a slow spell of the machine hits both;
-each pipeline run starts from an empty folder (planning, Snakemake start-up and assembly included),
-each sequential run is a fresh Python (imports and planning included).  Prints the median wall times,
-their ratio, and the largest |difference| between the two many-body results.
+each pipeline run is `mbpipe run CONFIG --cores N` in an empty folder (planning, Snakemake start-up
+and assembly included; `--launcher snakemake` times plain `snakemake --cores N` instead), each
+sequential run is a fresh Python (imports and planning included).  Prints the median wall times,
+their ratio, the fixed cost of each pipeline run (from its start to the first calculation, and from
+the last calculation to its end), and the largest |difference| between the two many-body results.
 
     .venv/bin/python bench/speedup.py --cores 2                    # water-6 3-body nocp+cp HF/6-31G
     .venv/bin/python bench/speedup.py --cores 16 --nwaters 10 --bsse nocp
@@ -14,12 +16,23 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from common import REPO, machine, median, run_name, snakemake_command, timed, water_run
+from common import (
+    REPO,
+    fixed_cost,
+    machine,
+    mbpipe_run_command,
+    median,
+    run_name,
+    snakemake_command,
+    timed,
+    water_run,
+)  # fmt: skip
 
 from mbpipe.base.layout import MANYBODY_RESULT
 from mbpipe.pipeline.assemble import load_fragment_results
@@ -43,6 +56,9 @@ def main() -> int:
     parser.add_argument("--scratch", type=Path, help="folder for the runs (default: a temporary one, removed)")
     parser.add_argument("--snakemake-args", default="", help="extra Snakemake options, one string")
     parser.add_argument(
+        "--launcher", choices=["mbpipe", "snakemake"], default="mbpipe", help="mbpipe run (default) or plain snakemake"
+    )
+    parser.add_argument(
         "--pool", action="store_true", help="also time a plain pool of N processes (bench/pool.py): the ceiling"
     )
     args = parser.parse_args()
@@ -54,7 +70,7 @@ def main() -> int:
     )  # fmt: skip
     name = run_name(config)
     print(f"{name}: {args.repeats} alternated repetitions, pipeline on {args.cores} cores; {machine()}")
-    sequential_times, pipeline_times, pool_times, worst = [], [], [], 0.0
+    sequential_times, pipeline_times, pool_times, fixed_times, worst = [], [], [], [], 0.0
     from qcmanybody.models.v2 import ManyBodyResult
 
     for rep in range(args.repeats):
@@ -66,9 +82,15 @@ def main() -> int:
         workdir = scratch / f"pipeline-{rep}"
         shutil.rmtree(workdir, ignore_errors=True)
         workdir.mkdir()
-        pipe = timed(snakemake_command(config, workdir, args.cores, *args.snakemake_args.split()), cwd=scratch)
+        extra = args.snakemake_args.split()
+        if args.launcher == "mbpipe":
+            pipe = timed(mbpipe_run_command(config, args.cores, *extra), cwd=workdir)
+        else:
+            pipe = timed(snakemake_command(config, workdir, args.cores, *extra), cwd=scratch)
         _check(pipe, "pipeline run")
         pipeline_times.append(pipe.wall_s)
+        before, after = fixed_cost(pipe, _fragment_records(workdir, name))
+        fixed_times.append((before, after))
 
         ours = ManyBodyResult.model_validate_json((workdir / MANYBODY_RESULT.format(name=name)).read_text())
         theirs = ManyBodyResult.model_validate_json(sequential_json.read_text())
@@ -87,7 +109,8 @@ def main() -> int:
         settings = _fragment_settings(workdir, name)
         print(
             f"  repetition {rep + 1}: sequential {seq.wall_s:7.2f} s   pipeline {pipe.wall_s:7.2f} s   "
-            f"ratio {seq.wall_s / pipe.wall_s:5.2f}   max |delta| {delta:.1e}{pool_note}"
+            f"ratio {seq.wall_s / pipe.wall_s:5.2f}   fixed {before:.2f} + {after:.2f} s   "
+            f"max |delta| {delta:.1e}{pool_note}"
             + ("" if settings == (NCORES, MEMORY_MB) else f"   (fragments ran with {settings}, baseline did not)")
         )
     nfragments = load_plan_in(workdir, name).nfragment_calculations
@@ -96,6 +119,9 @@ def main() -> int:
     print(f"median sequential wall     {s:.2f} s")
     print(f"median pipeline wall       {p:.2f} s  on {args.cores} cores")
     print(f"speedup (ratio of medians) {s / p:.2f}  (parallel efficiency {s / p / args.cores:.0%})")
+    before, after = median([b for b, _ in fixed_times]), median([a for _, a in fixed_times])
+    print(f"median fixed cost          {before + after:.2f} s  ({before:.2f} s to the first calculation, ", end="")
+    print(f"{after:.2f} s after the last)")
     if pool_times:
         q = median(pool_times)
         print(f"median plain-pool wall     {q:.2f} s  (ceiling speedup {s / q:.2f})")
@@ -114,6 +140,10 @@ def load_plan_in(workdir: Path, name: str):
 def _fragment_settings(workdir: Path, name: str):
     with contextlib.chdir(workdir):
         return fragment_task_settings(load_fragment_results(load_plan(name)))
+
+
+def _fragment_records(workdir: Path, name: str) -> list[dict]:
+    return [json.loads(path.read_text()) for path in (workdir / "results" / name / "fragments").glob("n*/*.json")]
 
 
 def _check(run, what: str) -> None:

@@ -101,6 +101,7 @@ def run_fragment(
     from qcelemental.models.v2 import AtomicInput
 
     from mbpipe.programs import register_programs
+    from mbpipe.programs.threads import threads_limited_to
 
     register_programs()
     atomic_input = AtomicInput.model_validate_json(text)
@@ -110,12 +111,13 @@ def run_fragment(
     program = atomic_input.specification.program
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    result = qcengine.compute(
-        atomic_input,
-        program,
-        raise_error=False,
-        task_config={"ncores": ncores, "memory": memory_mb / 1024},
-    )
+    with threads_limited_to(ncores):
+        result = qcengine.compute(
+            atomic_input,
+            program,
+            raise_error=False,
+            task_config={"ncores": ncores, "memory": memory_mb / 1024},
+        )
     record = {
         "input_sha256": input_digest(text),
         "host": socket.gethostname(),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 from collections import Counter
 
 import numpy as np
@@ -18,20 +17,13 @@ def sequential_result(mbin, ncores: int, memory_mb: float):
     from qcmanybody.v2 import ManyBodyComputer
 
     from mbpipe.programs import register_programs
+    from mbpipe.programs.threads import environment, threads_limited_to
 
     register_programs()
     # QCEngine reads QCENGINE_* variables as task settings; ManyBodyComputer passes none of its own.
-    saved = {key: os.environ.get(key) for key in ("QCENGINE_NCORES", "QCENGINE_MEMORY")}
-    os.environ["QCENGINE_NCORES"] = str(ncores)
-    os.environ["QCENGINE_MEMORY"] = str(memory_mb / 1024)
-    try:
+    task = {"QCENGINE_NCORES": str(ncores), "QCENGINE_MEMORY": str(memory_mb / 1024)}
+    with environment(task), threads_limited_to(ncores):
         return ManyBodyComputer.from_manybodyinput(mbin)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def fragment_task_settings(fragment_results: dict) -> tuple[int, float]:
