@@ -1,7 +1,8 @@
 """Orchestration cost per fragment: the pipeline's wall time on many tiny calculations against the
 time the programs themselves took (from the fragment result files).
 
-Default: water-20, 3-body, nocp, MOPAC PM7 (1350 calculations of a few hundredths of a second each).
+Default: water-20, 3-body, nocp, MOPAC PM7 (1350 calculations of a few hundredths of a second each),
+run as `mbpipe run CONFIG --cores N`.
 The overhead per fragment is (cores x pipeline wall - sum of the programs' wall times) / calculations:
 the core-seconds each calculation costs beyond the program run (Snakemake, Python start-up, QCEngine's
 input and output handling, gates, assembly).  The sequential ManyBodyComputer runs the same config and
@@ -20,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import REPO, machine, run_name, snakemake_command, timed, water_run
+from common import REPO, fixed_cost, machine, mbpipe_run_command, run_name, timed, water_run
 
 from mbpipe.base import layout
 
@@ -42,7 +43,7 @@ def main() -> int:
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir()
     print(f"{name} on {args.cores} cores; {machine()}")
-    pipe = timed(snakemake_command(config, workdir, args.cores, *args.snakemake_args.split()), cwd=scratch)
+    pipe = timed(mbpipe_run_command(config, args.cores, *args.snakemake_args.split()), cwd=workdir)
     if pipe.returncode:
         sys.exit(f"pipeline run failed:\n{pipe.output[-3000:]}")
 
@@ -58,6 +59,8 @@ def main() -> int:
     print(f"ideal wall (program time/cores)  {program_s / args.cores:.1f} s")
     print(f"orchestration per fragment       {(args.cores * pipe.wall_s - program_s) / n:.4f} core-s")
     print(f"  of which outside qcengine      {(args.cores * pipe.wall_s - qcengine_s) / n:.4f} core-s")
+    before, after = fixed_cost(pipe, records)
+    print(f"fixed cost                       {before:.2f} s to the first calculation, {after:.2f} s after the last")
 
     status = 0
     if not args.no_sequential:
