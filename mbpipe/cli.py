@@ -265,12 +265,12 @@ def _warm_up(programs: list[str]) -> None:
     import mbpipe.pipeline.gate  # noqa: F401
     import mbpipe.report.files  # noqa: F401  (matplotlib and pandas, for the report jobs)
     from mbpipe.programs import preload, register_programs
-    from mbpipe.programs.threads import thread_pools
+    from mbpipe.programs.threads import one_thread_per_pool
 
     survey.join()
     register_programs()
     preload(programs)
-    thread_pools()
+    one_thread_per_pool()
     for name in programs:
         try:
             qcengine.get_program(name).get_version()
