@@ -8,7 +8,6 @@ alone, so that the parse every cluster job repeats stays cheap.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -154,20 +153,22 @@ def fragment_inputs(mbin, distance_cutoffs=None):
 
 
 def atomic_inputs(mbin, computer):
-    from qcelemental.models.v2 import AtomicInput
+    from qcelemental.models.v2 import AtomicInput, AtomicSpecification
 
+    # One validated specification per model chemistry, shared by its fragments' (immutable) inputs:
+    # the same content as the sequential computer's copy of it per calculation, without the copying.
     specifications = {}
     for mc, spec in mbin.specification.specification.items():
         spec = spec.model_dump()
         spec["driver"] = mbin.specification.driver
-        specifications[mc] = spec
+        specifications[mc] = AtomicSpecification(**spec)
     core = computer.qcmb_core
     # A Molecule read without masses recomputes all its atoms' masses from the periodic table each time
     # it is asked, and get_fragment asks once per atom of every fragment: for 40 waters, two thirds of
     # the planning time.  Given once, the same masses make the same fragments.
     core.molecule = core.molecule.model_copy(update={"masses_": core.molecule.masses})
     for mc, qcmb_label, molecule in core.iterate_molecules():
-        yield qcmb_label, AtomicInput(molecule=molecule, specification=copy.deepcopy(specifications[mc]))
+        yield qcmb_label, AtomicInput(molecule=molecule, specification=specifications[mc])
 
 
 def manybody_computer(mbin):
