@@ -15,6 +15,7 @@ from mbpipe.base import layout
 from mbpipe.base.labels import encode_label, nbody_level
 from mbpipe.config.checks import checked_manybody_input
 from mbpipe.config.load import load_config, validated
+from mbpipe.pipeline import plan as planning
 from mbpipe.pipeline.plan import make_plan
 
 CHECKOUT = Path(__file__).resolve().parent.parent
@@ -52,10 +53,14 @@ def sequential_inputs(mbin) -> dict[str, str]:
     }
 
 
+@pytest.mark.parametrize("shared", [False, True], ids=["one process", "shared among processes"])
 @pytest.mark.parametrize("case", CONFIGS)
-def test_fragment_inputs_are_the_sequential_computers(case, tmp_path, monkeypatch):
+def test_fragment_inputs_are_the_sequential_computers(case, shared, tmp_path, monkeypatch):
+    """Also when the plan is shared among forked processes, as a large one is (shares of 4 here)."""
     config = CONFIGS[case]
     monkeypatch.chdir(tmp_path)
+    if shared:
+        monkeypatch.setattr(planning, "_SHARE_SIZE", 4)
     plan = make_plan(config)
     expected = sequential_inputs(checked_manybody_input(config))
     assert plan.nfragment_calculations == len(expected)
