@@ -13,6 +13,11 @@ To time the no-op check the benchmark writes stand-in files where the results wo
 {"timing_stand_in": true} and no energy, live only in the benchmark's scratch folder, and are deleted
 with it: they exist to time Snakemake, never as results.
 
+Measured 2026-11-27 on a 2-core KVM VM shared with other test runs (load average 1.2-2.5), water-40,
+medians of 3 alternated with the code before: plan 26.1 -> 9.0 s, dry run 21.3 -> 18.0 s (337 -> 322
+MB); water-85 once: plan 51.2 s, parse 11.0 s, dry run 208.3 s (1975 MB), no-op 114.4 s.  Tables and
+what the time is: docs/performance.md, "Scale".
+
     .venv/bin/python bench/scale.py --nwaters 20 40
     .venv/bin/python bench/scale.py --nwaters 85 --scratch /tmp/scale85     # about 10^5 calculations
     .venv/bin/python bench/scale.py --nwaters 40 100 --cutoffs 2=9,3=6      # screened (distance_cutoffs)

@@ -8,9 +8,10 @@ alone, so that the parse every cluster job repeats stays cheap.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
+import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from mbpipe.base.jsonio import read_json, sync_filesystem, write_json_atomic, wr
 PLAN_FORMAT = 1
 # Config keys that do not change which calculations run or what goes into them.
 _NOT_PLANNED = ("verify", "tolerance", "bundle_below_s", "fragment_memory_mb")
+# Calculations per planning process: below twice this, starting a second process costs more than it saves.
+_SHARE_SIZE = 2000
 
 
 @dataclass(frozen=True)
@@ -107,8 +110,8 @@ def make_plan(config: dict[str, Any], key: str | None = None) -> Plan:
     A fragment input is rewritten only when its content changes, so that Snakemake reruns exactly the
     fragments whose calculation changed.
     """
-    from mbpipe.base.labels import encode_label, nbody_level
     from mbpipe.config.checks import checked_manybody_input
+    from mbpipe.pipeline.screening import planned_labels
 
     name = config["name"]
     mbin = checked_manybody_input(config)
@@ -117,11 +120,7 @@ def make_plan(config: dict[str, Any], key: str | None = None) -> Plan:
     write_text_if_changed(layout.path(layout.MANYBODY_INPUT, name=name), mbin.model_dump_json(indent=1) + "\n")
 
     levels: dict[int, list[str]] = {}
-    for qcmb_label, atomic_input in atomic_inputs(mbin, computer):
-        level, label = nbody_level(qcmb_label), encode_label(qcmb_label)
-        text = atomic_input.model_dump_json(indent=1) + "\n"
-        path = layout.path(layout.FRAGMENT_INPUT, name=name, level=level, label=label)
-        write_text_if_changed(path, text, durable=False)
+    for level, label in write_fragment_inputs(name, mbin, computer):
         levels.setdefault(level, []).append(label)
     # The inputs reach the disk together (one flush, not one per file: half the planning time) before
     # the plan file that vouches for them is written.
@@ -132,7 +131,7 @@ def make_plan(config: dict[str, Any], key: str | None = None) -> Plan:
         name=name,
         levels={k: sorted(levels[k]) for k in sorted(levels)},
         distance_cutoffs=cutoffs,
-        screened_calculations=_count(manybody_computer(mbin).qcmb_core) - planned if cutoffs else 0,
+        screened_calculations=len(planned_labels(manybody_computer(mbin).qcmb_core)) - planned if cutoffs else 0,
     )
     write_json_atomic(
         layout.path(layout.PLAN, name=name),
@@ -146,6 +145,56 @@ def make_plan(config: dict[str, Any], key: str | None = None) -> Plan:
     return plan
 
 
+def write_fragment_inputs(name: str, mbin, computer) -> list[tuple[int, str]]:
+    """Write the AtomicInput of every calculation *computer* plans; the n-body level and file-name label
+    of each.  QCElemental's building of each fragment's Molecule is most of the work: on Linux, a large
+    plan is shared among forked processes, as many as this one may run at once, each writing the
+    calculations of its share."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from mbpipe.pipeline.screening import planned_labels
+
+    labels = sorted(planned_labels(computer.qcmb_core))
+    nshares = min(len(os.sched_getaffinity(0)), len(labels) // _SHARE_SIZE) if sys.platform == "linux" else 1
+    if nshares <= 1:
+        return _write_inputs(name, mbin, computer)
+    # Forked, each process has the computer already: nothing of it is pickled.
+    planning = (name, mbin, computer, labels, nshares)
+    with ProcessPoolExecutor(nshares, get_context("fork"), initializer=_inherit, initargs=planning) as pool:
+        return [written for share in pool.map(_write_share, range(nshares)) for written in share]
+
+
+_INHERITED: tuple = ()  # in a forked planning process: write_fragment_inputs' (name, mbin, computer, labels, nshares)
+
+
+def _inherit(*planning) -> None:
+    global _INHERITED
+    _INHERITED = planning
+
+
+def _write_share(index: int) -> list[tuple[int, str]]:
+    """Write the inputs of share *index* of the plan: every nshares-th calculation, in label order."""
+    from mbpipe.pipeline.screening import restrict_to
+
+    name, mbin, computer, labels, nshares = _INHERITED
+    restrict_to(computer.qcmb_core, set(labels[index::nshares]))
+    return _write_inputs(name, mbin, computer)
+
+
+def _write_inputs(name: str, mbin, computer) -> list[tuple[int, str]]:
+    from mbpipe.base.labels import encode_label, nbody_level
+
+    written = []
+    for qcmb_label, atomic_input in atomic_inputs(mbin, computer):
+        level, label = nbody_level(qcmb_label), encode_label(qcmb_label)
+        text = atomic_input.model_dump_json(indent=1) + "\n"
+        path = layout.path(layout.FRAGMENT_INPUT, name=name, level=level, label=label)
+        write_text_if_changed(path, text, durable=False)
+        written.append((level, label))
+    return written
+
+
 def fragment_inputs(mbin, distance_cutoffs=None):
     """(QCManyBody label, AtomicInput) for every calculation of *mbin*, as the sequential
     ManyBodyComputer would run them: its model-chemistry specification with the many-body driver.
@@ -154,15 +203,22 @@ def fragment_inputs(mbin, distance_cutoffs=None):
 
 
 def atomic_inputs(mbin, computer):
-    from qcelemental.models.v2 import AtomicInput
+    from qcelemental.models.v2 import AtomicInput, AtomicSpecification
 
+    # One validated specification per model chemistry, shared by its fragments' (immutable) inputs:
+    # the same content as the sequential computer's copy of it per calculation, without the copying.
     specifications = {}
     for mc, spec in mbin.specification.specification.items():
         spec = spec.model_dump()
         spec["driver"] = mbin.specification.driver
-        specifications[mc] = spec
-    for mc, qcmb_label, molecule in computer.qcmb_core.iterate_molecules():
-        yield qcmb_label, AtomicInput(molecule=molecule, specification=copy.deepcopy(specifications[mc]))
+        specifications[mc] = AtomicSpecification(**spec)
+    core = computer.qcmb_core
+    # A Molecule read without masses recomputes all its atoms' masses from the periodic table each time
+    # it is asked, and get_fragment asks once per atom of every fragment: for 40 waters, two thirds of
+    # the planning time.  Given once, the same masses make the same fragments.
+    core.molecule = core.molecule.model_copy(update={"masses_": core.molecule.masses})
+    for mc, qcmb_label, molecule in core.iterate_molecules():
+        yield qcmb_label, AtomicInput(molecule=molecule, specification=specifications[mc])
 
 
 def manybody_computer(mbin):
@@ -186,11 +242,6 @@ def screened_computer(mbin, distance_cutoffs=None):
             raise ConfigError(problems)
         screening.restrict_to_needed(core, screening.screen(core.molecule, distance_cutoffs, core.max_nbody))
     return computer
-
-
-def _count(core) -> int:
-    """How many calculations *core* plans."""
-    return len({(mc, *c) for mc, cd in core.compute_map.items() for calcs in cd["all"].values() for c in calcs})
 
 
 def _plan_from_json(name: str, stored: dict[str, Any]) -> Plan:

@@ -306,21 +306,30 @@ def expansion_problems(core, cutoffs: Mapping[Any, Any]) -> list[str]:
 
 def restrict_to_needed(core, screening: Screening) -> None:
     """Leave in *core*'s compute lists only the calculations the screened expansion needs, so that its
-    own ``iterate_molecules`` and ``format_calc_plan`` plan and count those alone.  (QCManyBody builds
-    ``compute_map`` once, into ``mc_compute_dict``; a core so restricted plans, it cannot analyze.)"""
-    needed = needed_labels(core, screening)
+    own ``iterate_molecules`` and ``format_calc_plan`` plan and count those alone."""
+    restrict_to(core, needed_labels(core, screening))
+
+
+def restrict_to(core, labels: set[str]) -> None:
+    """Leave in *core*'s compute lists only the calculations QCManyBody labels *labels*.  (QCManyBody
+    builds ``compute_map`` once, into ``mc_compute_dict``; a core so restricted plans, it cannot analyze.)"""
     core.mc_compute_dict = {
         mc: {
-            sset: {nb: {c for c in calcs if labeler(mc, *c) in needed} for nb, calcs in lists.items()}
+            sset: {nb: {c for c in calcs if labeler(mc, *c) in labels} for nb, calcs in lists.items()}
             for sset, lists in compute_dict.items()
         }
         for mc, compute_dict in core.compute_map.items()
     }
 
 
+def planned_labels(core) -> set[str]:
+    """QCManyBody's labels of every calculation *core* plans."""
+    return {label for mc, compute_dict in core.compute_map.items() for label in _labels(mc, compute_dict["all"])}
+
+
 def calculation_counts(core, screening: Screening) -> dict[str, int]:
     """How many of the calculations QCManyBody plans the screened expansion computes and leaves out."""
-    planned = {labeler(mc, r, b) for mc, cd in core.compute_map.items() for r, b in _calculations(cd["all"])}
+    planned = planned_labels(core)
     computed = len(planned & needed_labels(core, screening))
     return {"computed": computed, "screened": len(planned) - computed}
 

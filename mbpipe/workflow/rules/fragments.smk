@@ -15,7 +15,8 @@ rule fragment:
         mem_mb=fragment_memory_mb,
         attempt=attempt_number,
         runtime=fragment_runtime,
-        gpu=fragment_gpus,
+        # a constant where no model chemistry computes on a GPU: no function call per job
+        gpu=fragment_gpus if GPU_MODEL_CHEMISTRIES else 0,
     shell:
         "{params.mbpipe} fragment {input.spec} {output} --ncores {threads} --memory-mb {resources.mem_mb}"
         " --attempt {resources.attempt} > {log} 2>&1"
