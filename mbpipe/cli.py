@@ -169,10 +169,11 @@ def _run(args, snakemake_args: list[str]) -> int:
             launch.start_job_server(sorted({mc["program"] for mc in config.get("model_chemistries", {}).values()}))
         _checked_runs(config)
     workdir = Path.cwd()
-    unlock_if_stale(launch.snakemake_command(args.config, workdir, snakemake_args), workdir)
+    command = launch.snakemake_command(args.config, workdir, snakemake_args)
+    unlock_if_stale(command, workdir)
     if here:
         return launch.run_here(args.config, workdir, snakemake_args)
-    return subprocess.call(launch.snakemake_command(args.config, workdir, snakemake_args))
+    return subprocess.call(command)
 
 
 def _plan(args, _):

@@ -58,6 +58,6 @@ def thread_pools():
 
 def one_thread_per_pool() -> None:
     """For a process that computes nothing itself (the job server): every pool at one thread from now
-    on.  A calculation forked from it then never starts idle BLAS threads when its own limit ends
-    (OpenBLAS's threads spin, burning about 16 ms of another core per job)."""
+    on, so that a one-core calculation forked from it finds its pools fitting and leaves them alone
+    (see threads_limited_to)."""
     thread_pools().limit(limits=1)

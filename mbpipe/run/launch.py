@@ -52,7 +52,7 @@ def snakemake_command(config: Path, workdir: Path, user_args: list[str]) -> list
 
 def profile_args(user_args: list[str]) -> list[str]:
     """The workstation profile, unless the command names a profile of its own."""
-    if any(arg.split("=")[0] in ("--profile", "--workflow-profile") for arg in user_args):
+    if {"--profile", "--workflow-profile"} & option_names(user_args):
         return []
     return ["--profile", str(LOCAL_PROFILE)]
 
@@ -60,17 +60,20 @@ def profile_args(user_args: list[str]) -> list[str]:
 def runs_here(user_args: list[str]) -> bool:
     """Whether Snakemake runs the jobs on this machine: the workstation profile and no executor,
     named on the command line or by a profile in $SNAKEMAKE_PROFILE."""
-    named = {arg.split("=")[0] for arg in user_args}
-    return not ({"--profile", "--executor", "-e"} & named or os.environ.get("SNAKEMAKE_PROFILE"))
+    return not ({"--profile", "--executor", "-e"} & option_names(user_args) or os.environ.get("SNAKEMAKE_PROFILE"))
 
 
 def runs_jobs(user_args: list[str]) -> bool:
     """Whether these options leave Snakemake running jobs (not a dry run, a listing or a report)."""
-    for arg in user_args:
-        name = arg.split("=")[0]
-        if name in NO_JOBS or (name[:1] == "-" and name[1:2] != "-" and NO_JOBS_SHORT & set(name[1:])):
-            return False
-    return True
+    return not any(
+        name in NO_JOBS or (name[:1] == "-" and name[1:2] != "-" and NO_JOBS_SHORT & set(name[1:]))
+        for name in option_names(user_args)
+    )
+
+
+def option_names(user_args: list[str]) -> set[str]:
+    """The names of the command-line words, `--profile=x` read as `--profile`."""
+    return {arg.split("=")[0] for arg in user_args}
 
 
 def start_job_server(programs: list[str]) -> None:
