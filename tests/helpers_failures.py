@@ -13,8 +13,8 @@ import yaml
 CHECKOUT = Path(__file__).resolve().parent.parent
 MOLECULES = CHECKOUT / "config" / "molecules"
 DATA = Path(__file__).resolve().parent / "data"
-# Published data from outside the project, beside the checkout (see its README).
-PENTAMERS = CHECKOUT.parent / "shared" / "data" / "water-pentamers.xyz"
+# Published data from outside the project (tests/data/README.md).
+PENTAMERS = DATA / "water-pentamers.xyz"
 
 PM7 = {"program": "mopac", "method": "pm7"}
 HF_STO3G = {"program": "nwchem", "method": "hf", "basis": "sto-3g"}

@@ -28,7 +28,7 @@ from qcmanybody.v2 import ManyBodyComputer
 
 pytestmark = pytest.mark.mopac
 
-PENTAMERS = CHECKOUT.parent / "shared" / "data" / "water-pentamers.xyz"
+PENTAMERS = Path(__file__).resolve().parent / "data" / "water-pentamers.xyz"
 FRAMES = [0, 3, 11]
 # five monomers and ten dimers per geometry
 PER_GEOMETRY = 15

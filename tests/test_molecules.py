@@ -19,7 +19,7 @@ from mbpipe.molecules.errors import MoleculeError
 from mbpipe.molecules.water_cluster import water_cluster_xyz
 
 CHECKOUT = Path(__file__).resolve().parents[1]
-PENTAMERS = Path(__file__).resolve().parents[2] / "shared" / "data" / "water-pentamers.xyz"
+PENTAMERS = Path(__file__).resolve().parent / "data" / "water-pentamers.xyz"
 BOHR_PER_ANGSTROM = 1 / constants.bohr2angstroms
 
 DIMER = """\
