@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -169,11 +168,8 @@ def _run(args, snakemake_args: list[str]) -> int:
             launch.start_job_server(sorted({mc["program"] for mc in config.get("model_chemistries", {}).values()}))
         _checked_runs(config)
     workdir = Path.cwd()
-    command = launch.snakemake_command(args.config, workdir, snakemake_args)
-    unlock_if_stale(command, workdir)
-    if here:
-        return launch.run_here(args.config, workdir, snakemake_args)
-    return subprocess.call(command)
+    unlock_if_stale(launch.snakemake_command(args.config, workdir, snakemake_args), workdir, args.config)
+    return launch.run_snakemake(args.config, workdir, snakemake_args)
 
 
 def _plan(args, _):

@@ -1,20 +1,18 @@
-"""How `mbpipe run` starts Snakemake: on this machine without the cluster executor plugins (whatever
-state a cluster's tools are in), with its job server warming up before Snakemake reads the workflow."""
+"""How `mbpipe run` and plain `snakemake` start a run: which runs are local and run jobs, and one warm
+job server for every fragment of a local run."""
 
 from __future__ import annotations
 
 import json
 import os
-import stat
 import subprocess
 import sys
 
 import pytest
 from helpers_failures import MOLECULES, PM7, mbpipe_run, write_config
+from workflow_runs import run_snakemake
 
 from mbpipe.run.launch import runs_here, runs_jobs
-
-SLURM_TOOLS = ("sinfo", "squeue", "sacct", "scontrol")
 
 
 @pytest.mark.parametrize(
@@ -43,38 +41,22 @@ def test_a_profile_in_the_environment_is_not_a_local_run(monkeypatch):
     assert not runs_here(["--cores", "2"])
 
 
-@pytest.fixture
-def slurm_tools_that_record_calls(tmp_path, monkeypatch):
-    """SLURM's query commands first on PATH, each writing its name to calls.log and failing: a cluster
-    whose controller does not answer.  Returns the log."""
-    bin_dir, calls = tmp_path / "bin", tmp_path / "calls.log"
-    bin_dir.mkdir()
-    for tool in SLURM_TOOLS:
-        script = bin_dir / tool
-        script.write_text(f'#!/bin/sh\necho {tool} >> "{calls}"\nexit 1\n')
-        script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
-    return calls
-
-
 @pytest.mark.mopac
-def test_a_local_run_never_asks_the_cluster(tmp_path, slurm_tools_that_record_calls):
-    calls = slurm_tools_that_record_calls
-    # The SLURM executor plugin, imported as plain Snakemake imports it, asks these tools
-    subprocess.run([sys.executable, "-m", "snakemake", "--version"], check=True, capture_output=True)
-    assert calls.is_file() and "scontrol" in calls.read_text().split()
-    calls.unlink()
-
+@pytest.mark.parametrize("launcher", ["mbpipe run", "snakemake"])
+def test_a_local_run_hands_every_fragment_to_one_job_server(tmp_path, launcher):
+    """`mbpipe run` starts the job server before Snakemake reads the workflow, plain `snakemake` as it
+    builds the job graph: either way every fragment runs in it, none in a Python of its own."""
     config = write_config(
         tmp_path, name="pm7", molecule=str(MOLECULES / "water-trimer.xyz"), bsse_type=["nocp"], max_nbody=2,
         model_chemistries={"pm7": PM7}, verify="sequential",
     )  # fmt: skip
-    run = mbpipe_run(tmp_path, config, "--cores", "2")
+    if launcher == "mbpipe run":
+        run = mbpipe_run(tmp_path, config, "--cores", "2")
+    else:
+        run = run_snakemake(tmp_path, config, check=False)
     assert run.returncode == 0, run.stderr[-3000:]
-    assert not calls.exists(), f"a local run called {calls.read_text().split()}"
     verification = json.loads((tmp_path / "results" / "pm7" / "verification.json").read_text())
     assert verification["passed"]
-    # the one job server, started by `mbpipe run` before Snakemake, ran every fragment
     results = (tmp_path / "results" / "pm7" / "fragments").glob("n*/*.json")
     assert {json.loads(path.read_text())["extras"]["mbpipe"]["runner"] for path in results} == {"job-server"}
     assert run.stderr.count("job server did not start") == 0
@@ -89,23 +71,3 @@ def test_the_job_command_runs_without_the_package_on_its_path(tmp_path):
     command = ["bash", "-c", f"{job_command(sys.executable)} gate"]
     run = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True)
     assert run.returncode == 2 and "usage: mbpipe gate" in run.stderr, run.stderr
-
-
-def test_snakemake_ends_without_waiting_for_its_timers():
-    """Snakemake's scheduler leaves one-second re-evaluation timers; Python would wait for them at exit."""
-    import gc
-    import threading
-
-    from mbpipe.run.launch import let_snakemake_end
-
-    fired = threading.Event()
-    timer = threading.Timer(30, fired.set)
-    timer.start()
-    try:
-        let_snakemake_end()
-        timer.join(timeout=5)
-        assert not timer.is_alive() and not fired.is_set()
-        assert gc.get_freeze_count() > 0  # the interpreter's last collection skips what is left
-    finally:
-        timer.cancel()
-        gc.unfreeze()

@@ -111,12 +111,15 @@ def test_killed_run_resumes_without_recomputing_finished_fragments(finished_run)
 
 def mark_incomplete(folder: Path, output: str) -> None:
     """What a Snakemake killed between a job's last write and its own bookkeeping leaves behind: the
-    job's output marked incomplete in its file-based record, and its lock."""
+    job's output marked incomplete in its file-based record, its lock, and mbpipe's record of the
+    lock's holder, a process that has ended."""
     marker = folder / ".snakemake" / "incomplete" / base64.urlsafe_b64encode(output.encode()).decode()
     marker.write_text('{"external_jobid": null}')
     locks = folder / ".snakemake" / "locks"
     locks.mkdir(exist_ok=True)
     (locks / "0.output.lock").write_text(output + "\n")
+    record = f"import pathlib, mbpipe.run.lock_holder as h; h.record_holder(pathlib.Path({str(folder)!r}))"
+    subprocess.run([sys.executable, "-c", record], check=True, env={**os.environ, "PYTHONPATH": str(CHECKOUT)})
 
 
 def test_result_finished_as_snakemake_died_is_kept(finished_run):

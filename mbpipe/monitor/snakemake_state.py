@@ -1,5 +1,5 @@
 """What Snakemake's own bookkeeping in ``.snakemake/`` says about a working directory: which outputs
-jobs have started but not finished, and whether a Snakemake holds the directory now.
+jobs have started but not finished, and whether its lock is there (who holds it: mbpipe/run/lock_holder.py).
 
 Read from Snakemake's default (file) persistence: an incomplete marker per started output, named by
 the URL-safe base64 of its path and split into folders prefixed ``@`` where the name would be too
@@ -32,7 +32,7 @@ def started_outputs(workdir: Path) -> dict[str, float]:
     return started
 
 
-def snakemake_holds(workdir: Path) -> bool:
-    """Whether a Snakemake is running in *workdir* now: it keeps lock files there while it runs."""
+def is_locked(workdir: Path) -> bool:
+    """Whether a Snakemake lock is in *workdir*: a Snakemake runs there, or one was killed."""
     locks = Path(workdir) / STATE_DIR / "locks"
     return locks.is_dir() and any(locks.glob("*.lock"))

@@ -26,7 +26,7 @@ from mbpipe.cluster import cost
 from mbpipe.monitor.calibration import Calibration, calibrate
 from mbpipe.monitor.failures import message_sections
 from mbpipe.monitor.preview import duration
-from mbpipe.monitor.snakemake_state import snakemake_holds, started_outputs
+from mbpipe.monitor.snakemake_state import is_locked, started_outputs
 from mbpipe.pipeline.fragment import error_path
 from mbpipe.pipeline.geometries import geometry_names
 from mbpipe.pipeline.plan import load_plan
@@ -77,7 +77,7 @@ def run_status(name: str, now: float | None = None, files: ParsedFiles | None = 
     plan = load_plan(name)
     done = fragment_table(plan, reader=files.result).set_index("label")
     calibration = calibrate(done)
-    holding = snakemake_holds(Path("."))
+    holding = is_locked(Path("."))
     started = started_outputs(Path("."))
     status = RunStatus(name=name, levels=pd.DataFrame(), snakemake_running=holding, calibration=calibration)
 

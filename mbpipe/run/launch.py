@@ -1,21 +1,17 @@
 """The Snakemake that `mbpipe run` starts: the packaged workflow on the user's config, results in the
 folder the command runs in, with the workstation profile unless the user names another.
 
-A run on this machine (the workstation profile, no executor named) runs Snakemake inside the
-`mbpipe run` process, which has already read the config, and pays neither for a second Python nor for
-the cluster executor plugins it does not use: Snakemake imports every installed executor plugin when
-it builds its command line, and the SLURM plugin then asks `scontrol` for the cluster's settings (9 s
-when the controller does not answer).  Its job server starts before Snakemake reads the workflow, so
-that QCEngine warms up while Snakemake plans and builds the job graph.
+Snakemake runs inside the `mbpipe run` process, through its own command-line entry point, so that it
+behaves exactly as plain `snakemake` does on the same workflow.  A run on this machine starts its job
+server before Snakemake reads the workflow: QCEngine warms up while the config is checked and the job
+graph is built (plain `snakemake` starts it when it builds the graph, see rules/common.smk).
 """
 
 from __future__ import annotations
 
 import gc
-import importlib
 import os
 import sys
-import threading
 from pathlib import Path
 
 from mbpipe.jobserver import server as job_server
@@ -77,44 +73,23 @@ def option_names(user_args: list[str]) -> set[str]:
 
 
 def start_job_server(programs: list[str]) -> None:
-    """This process's job server, for the Snakemake that will run in it (see run_here)."""
+    """This process's job server, for the Snakemake that will run in it (see run_snakemake)."""
     job_server.start(sys.executable, JOB_ENVIRONMENT, programs)
 
 
-def run_here(config: Path, workdir: Path, user_args: list[str]) -> int:
-    """Snakemake in this process with the executors of this machine alone; its exit status."""
-    from snakemake_interface_executor_plugins.registry import ExecutorPluginRegistry
-
-    # Snakemake's registry collects every installed plugin the first time it is made (its scheduler
-    # makes it on import), unless it is already made: make it first, with Snakemake's own executors
-    # only (local, dry run, touch).
-    registry = object.__new__(ExecutorPluginRegistry)
-    registry.plugins = {}
-    for name in ("local", "dryrun", "touch"):
-        registry.register_plugin(name, importlib.import_module(f"snakemake.executors.{name}"))
-    ExecutorPluginRegistry._instance = registry
-    from snakemake.cli import args_to_api, parse_args
-    from snakemake.exceptions import print_exception
+def run_snakemake(config: Path, workdir: Path, user_args: list[str]) -> int:
+    """Snakemake's command line in this process; its exit status."""
+    from snakemake.cli import main as snakemake_main
 
     try:
-        parser, args = parse_args(snakemake_args(config, workdir, user_args))
-        # No limit on how fast jobs start: it guards a cluster's scheduler, and on this machine it
-        # cost a new thread in each of Snakemake's scheduling rounds (one per finished job).
-        args.max_jobs_per_timespan = None
-        return 0 if args_to_api(args, parser) else 1
+        snakemake_main(snakemake_args(config, workdir, user_args))
     except SystemExit as stopped:
         return stopped.code if isinstance(stopped.code, int) else 1
-    except Exception as error:  # as Snakemake's own command line reports it
-        print_exception(error)
-        return 1
+    return 0
 
 
 def let_snakemake_end() -> None:
-    """At the end of a run (Snakemake's success and error hooks), let its process end at once.  Its
-    scheduler starts a one-second timer in every round (the re-evaluation of its job rate limit), and
-    Python waits for the last ones at exit; and the interpreter's last garbage collection walks every
-    object left (0.4 s with Snakemake, QCManyBody and pandas loaded) unless they are frozen."""
-    for thread in threading.enumerate():
-        if isinstance(thread, threading.Timer):
-            thread.cancel()
+    """At the end of a run (Snakemake's success and error hooks), let its process end at once: the
+    interpreter's last garbage collection walks every object left (0.4 s with Snakemake, QCManyBody
+    and pandas loaded) unless they are frozen."""
     gc.freeze()

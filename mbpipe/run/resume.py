@@ -1,6 +1,7 @@
 """Picking a run up after Snakemake was killed: its lock, and the fragments it had not yet recorded.
 
-A killed Snakemake leaves its lock in ``.snakemake/locks`` (so the rerun refuses to start) and marks
+A killed Snakemake leaves its lock in ``.snakemake/locks`` (so the rerun refuses to start; see
+lock_holder for when mbpipe removes it) and marks
 every job it had started as incomplete (so ``--rerun-incomplete`` deletes and recomputes it).  A
 fragment job may have finished writing its result in the moment before Snakemake was killed; that
 result is whole (it was written under a temporary name and renamed) and is kept, not recomputed.
@@ -8,25 +9,48 @@ result is whole (it was written under a temporary name and renamed) and is kept,
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from base64 import urlsafe_b64decode
 from pathlib import Path
 
+from mbpipe.monitor.snakemake_state import is_locked, started_outputs
+from mbpipe.run.lock_holder import holders, is_gone
 
-def unlock_if_stale(snakemake_command: list[str], workdir: Path) -> None:
-    """Remove the lock of a Snakemake that is no longer running in *workdir*, and keep the whole
-    fragment results it had not recorded as finished.  A lock held by a live Snakemake is left alone
-    (Snakemake then refuses to start, as it should)."""
-    locks = workdir / ".snakemake" / "locks"
-    if not locks.is_dir() or not any(locks.iterdir()):
+
+def unlock_if_stale(snakemake_command: list[str], workdir: Path, config: Path) -> None:
+    """Remove the lock of a Snakemake that provably no longer runs in *workdir* (see lock_holder),
+    and keep the whole fragment results it had not recorded as finished.  Any other lock is left
+    alone, with a message naming its holder and the command that removes it; Snakemake then refuses
+    to start, as it should."""
+    if not is_locked(workdir):
         return
-    live = running_snakemake(workdir)
-    if live:
-        print(f"mbpipe: Snakemake (pid {live[0]}) is running in {workdir}; not unlocking", file=sys.stderr)
+    found = holders(workdir)
+    states = [is_gone(holder) for holder in found]
+    if found and all(states):
+        print(f"mbpipe: removing the lock left in {workdir} by a Snakemake that is no longer running", file=sys.stderr)
+        _unlock(snakemake_command, workdir)
         return
-    print(f"mbpipe: removing the lock left in {workdir} by a Snakemake that is no longer running", file=sys.stderr)
+    force = f"mbpipe run {config} --unlock"
+    if not found:
+        print(
+            f"mbpipe: {workdir} is locked by a Snakemake that left no record of itself (it stopped before it "
+            f"started its jobs, or another workflow runs here); if no Snakemake runs here, run `{force}`, "
+            "then the same command again",
+            file=sys.stderr,
+        )
+    for holder, gone in zip(found, states, strict=True):
+        if gone is False:
+            print(f"mbpipe: a Snakemake is running in {workdir} ({holder.describe()}); not unlocking", file=sys.stderr)
+        elif gone is None:
+            print(
+                f"mbpipe: {workdir} is locked by a Snakemake on another host ({holder.describe()}); this host "
+                f"cannot see whether it still runs. If it does not (its node went down), run `{force}`, then "
+                "the same command again",
+                file=sys.stderr,
+            )
+
+
+def _unlock(snakemake_command: list[str], workdir: Path) -> None:
     subprocess.run([*snakemake_command, "--unlock"], check=True, stdout=subprocess.DEVNULL)
     finished = finished_but_marked_incomplete(workdir)
     if finished:
@@ -40,30 +64,6 @@ def unlock_if_stale(snakemake_command: list[str], workdir: Path) -> None:
         still_marked = set(finished) & set(marked_incomplete(workdir))
         if still_marked:
             print(f"mbpipe: Snakemake kept {len(still_marked)} marks; those fragments are recomputed", file=sys.stderr)
-
-
-def running_snakemake(workdir: Path) -> list[int]:
-    """Process ids of Snakemake processes (other than this one) working in *workdir* (Linux /proc):
-    `snakemake`, `python -m snakemake`, and `mbpipe run`, which runs Snakemake in its own process."""
-    pids = []
-    for proc in Path("/proc").glob("[0-9]*"):
-        if int(proc.name) == os.getpid():
-            continue
-        try:
-            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
-            cwd = Path(os.readlink(proc / "cwd"))
-        except OSError:
-            continue
-        if _runs_snakemake(cmdline) and cwd == workdir.resolve():
-            pids.append(int(proc.name))
-    return pids
-
-
-def _runs_snakemake(cmdline: list[bytes]) -> bool:
-    words = [Path(arg.decode(errors="replace")).name for arg in cmdline[:4]]
-    return any("snakemake" in word for word in words[:3]) or any(
-        word == "mbpipe" and following == "run" for word, following in zip(words, words[1:], strict=False)
-    )
 
 
 def finished_but_marked_incomplete(workdir: Path) -> list[Path]:
@@ -84,16 +84,5 @@ def finished_but_marked_incomplete(workdir: Path) -> list[Path]:
 
 
 def marked_incomplete(workdir: Path) -> list[Path]:
-    """Output files Snakemake's file-based record marks incomplete: each marker's path is the
-    url-safe base64 of the output path, split into '@'-prefixed pieces where too long for one name."""
-    root = workdir / ".snakemake" / "incomplete"
-    paths = []
-    for marker in root.rglob("*"):
-        if marker.is_dir() or marker.name == "migration_underway":
-            continue
-        encoded = "".join(part.lstrip("@") for part in marker.relative_to(root).parts)
-        try:
-            paths.append(Path(urlsafe_b64decode(encoded).decode()))
-        except ValueError:
-            continue
-    return paths
+    """Output files Snakemake's record marks incomplete (started, not seen to finish)."""
+    return [Path(path) for path in started_outputs(workdir)]

@@ -16,6 +16,8 @@ from mbpipe.pipeline.plan import ensure_plan
 from mbpipe.programs.capabilities import GPU_PROGRAMS
 from mbpipe.run.jobs import JOB_ENVIRONMENT, job_command
 from mbpipe.run.launch import let_snakemake_end
+from mbpipe.run.lock_holder import record_holder
+from mbpipe.run.snakemake_compat import lift_job_rate_limit, size_group_like
 from mbpipe.run.targets import RunFiles
 
 # Snakemake keeps several objects per job alive for the whole run.  Python's collector, by default a
@@ -126,7 +128,7 @@ def fragment_bundle(wildcards):
     if geometry and group:
         # The profile's `bundle-n<k>=N` sizes every geometry's level-k bundles, as Snakemake does for
         # a group named with wildcards.
-        workflow.parent_groupids[group] = level_bundle(level)
+        size_group_like(workflow, group, level_bundle(level))
     return group
 
 
@@ -146,10 +148,30 @@ def geometries_so_far():
     write_geometries_report(NAME)
 
 
+def final_targets(wildcards):
+    """Every file the run ends with.  Snakemake asks for them first when it builds the job graph,
+    knowing by then how it runs: a run of jobs on this machine starts its job server now, so that
+    QCEngine warms up while the graph is built, and starts jobs without a rate limit."""
+    if runs_here() and not (workflow.dryrun or workflow.touch) and workflow.is_main_process:
+        lift_job_rate_limit(workflow)
+        if not job_server.serves_this_process():  # `mbpipe run` starts it before Snakemake reads the workflow
+            start_job_server()
+    return [
+        *FILES.final_outputs(config["verify"]),
+        *expand(rules.report.output, name=list(PLANS)),
+        *expand(rules.fragment_table.output, name=list(PLANS)),
+    ]
+
+
+def record_lock_holder():
+    """Snakemake has taken its lock on the working directory: say who holds it (mbpipe/run/lock_holder.py)."""
+    record_holder(Path.cwd())
+
+
 def start_job_server():
     """The jobs of this Snakemake hand their work to one warm process (mbpipe/jobserver/).  A local
-    run starts it in its start hook; a cluster job's own Snakemake, which runs no hooks, starts it when
-    it reads the workflow (below), and the fragments of a bundle share it."""
+    run starts it as it builds the job graph (final_targets); a cluster job's own Snakemake starts it
+    when it reads the workflow (below), and the fragments of a bundle share it."""
     programs = sorted({program for plan in PLANS.values() for program in plan.programs})
     job_server.start(sys.executable, JOB_ENVIRONMENT, programs)
 
