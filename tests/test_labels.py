@@ -8,7 +8,7 @@ from qcmanybody import ManyBodyCore
 from qcmanybody.utils import labeler
 
 from mbpipe.base.labels import decode_label, encode_label, nbody_level
-from mbpipe.pipeline.assemble import required_labels
+from mbpipe.pipeline.qcmanybody_compat import planned_labels
 
 FOUR_HELIUMS = Molecule(
     symbols=["He"] * 4,
@@ -28,7 +28,7 @@ def vmfc_multilevel_labels():
         supersystem_ie_only=False,
         embedding_charges={},
     )
-    return sorted(required_labels(core))
+    return sorted(planned_labels(core))
 
 
 def test_every_label_of_a_vmfc_multilevel_plan_round_trips():

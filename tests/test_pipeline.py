@@ -18,8 +18,8 @@ from qcmanybody.models.v2 import ManyBodyInput, ManyBodyResult
 from workflow_runs import CONFIG_DIR, run_snakemake, write_config
 
 from mbpipe.base.labels import decode_label, encode_label, nbody_level
-from mbpipe.pipeline.assemble import required_labels
 from mbpipe.pipeline.plan import manybody_computer
+from mbpipe.pipeline.qcmanybody_compat import planned_labels
 
 pytestmark = pytest.mark.nwchem
 
@@ -75,7 +75,7 @@ def test_default_config_matches_sequential_for_cp_nocp_vmfc(default_run):
 def test_every_planned_fragment_has_its_result(default_run):
     results = default_run / "results" / "water-trimer"
     mbin = ManyBodyInput.model_validate_json((results / "input.json").read_text())
-    planned = required_labels(manybody_computer(mbin).qcmb_core)
+    planned = planned_labels(manybody_computer(mbin).qcmb_core)
     expected = {f"n{nbody_level(label)}/{encode_label(label)}.json" for label in planned}
     found = {str(p.relative_to(results / "fragments")) for p in (results / "fragments").glob("n*/*.json")}
     assert found == expected

@@ -20,7 +20,7 @@ from qcmanybody.v2 import ManyBodyComputer
 
 from mbpipe.molecules.water_cluster import water_cluster_xyz
 from mbpipe.pipeline import screening
-from mbpipe.pipeline.assemble import required_labels
+from mbpipe.pipeline.qcmanybody_compat import planned_labels
 
 ENERGY_TOLERANCE = 1e-12  # hartree
 ARRAY_TOLERANCE = 1e-12  # hartree/bohr, hartree/bohr^2
@@ -299,13 +299,13 @@ def test_planned_calculations_are_those_the_kept_nmers_read(plan):
     assert screen.screens_anything
     needed = screening.needed_labels(core, screen)
     assert needed == labels_the_kept_nmers_read(core, screen)
-    assert needed < required_labels(core)
+    assert needed < planned_labels(core)
     counts = screening.calculation_counts(core, screen)
-    assert counts == {"computed": len(needed), "screened": len(required_labels(core)) - len(needed)}
+    assert counts == {"computed": len(needed), "screened": len(planned_labels(core)) - len(needed)}
 
     nothing_screened = screening.screen(molecule, {2: 100.0, 3: 100.0}, core.max_nbody)
     assert not nothing_screened.screens_anything
-    assert screening.needed_labels(core, nothing_screened) == required_labels(core)
+    assert screening.needed_labels(core, nothing_screened) == planned_labels(core)
 
 
 # --- assembly on real calculations ---------------------------------------------------------------------

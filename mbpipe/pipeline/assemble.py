@@ -3,13 +3,10 @@ expansion: mbpipe/pipeline/screening.py)."""
 
 from __future__ import annotations
 
-from qcmanybody.utils import labeler
-
 from mbpipe.base import layout
 from mbpipe.base.labels import decode_label
 from mbpipe.pipeline.plan import Plan, manybody_computer
-
-PROPERTIES = ("energy", "gradient", "hessian")
+from mbpipe.pipeline.qcmanybody_compat import PROPERTIES, planned_labels
 
 
 def load_fragment_results(plan: Plan, upto: int | None = None) -> dict:
@@ -46,7 +43,7 @@ def analyze(mbin, fragment_results: dict, distance_cutoffs: dict | None = None):
     computer = manybody_computer(mbin)
     core = computer.qcmb_core
     screen = screening.screen(core.molecule, distance_cutoffs, core.max_nbody) if distance_cutoffs else None
-    needed = screening.needed_labels(core, screen) if screen else required_labels(core)
+    needed = screening.needed_labels(core, screen) if screen else planned_labels(core)
     missing = sorted(needed - fragment_results.keys())
     if missing:
         raise KeyError(f"{len(missing)} fragment results are missing for the analysis, e.g. {missing[:3]}")
@@ -63,16 +60,6 @@ def analyze(mbin, fragment_results: dict, distance_cutoffs: dict | None = None):
         extras = {**result.extras, "mbpipe": {"screening": screening.extras(core, screen)}}
         result = result.model_copy(update={"extras": extras})
     return result
-
-
-def required_labels(core) -> set[str]:
-    """QCManyBody labels of every calculation *core* (a ManyBodyCore) analyzes."""
-    return {
-        labeler(mc, real, basis)
-        for mc, compute_dict in core.compute_map.items()
-        for calculations in compute_dict["all"].values()
-        for real, basis in calculations
-    }
 
 
 def through_level(mbin, level: int):

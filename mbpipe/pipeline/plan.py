@@ -111,7 +111,7 @@ def make_plan(config: dict[str, Any], key: str | None = None) -> Plan:
     fragments whose calculation changed.
     """
     from mbpipe.config.checks import checked_manybody_input
-    from mbpipe.pipeline.screening import planned_labels
+    from mbpipe.pipeline.qcmanybody_compat import planned_labels
 
     name = config["name"]
     mbin = checked_manybody_input(config)
@@ -153,7 +153,7 @@ def write_fragment_inputs(name: str, mbin, computer) -> list[tuple[int, str]]:
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    from mbpipe.pipeline.screening import planned_labels
+    from mbpipe.pipeline.qcmanybody_compat import planned_labels
 
     labels = sorted(planned_labels(computer.qcmb_core))
     nshares = min(len(os.sched_getaffinity(0)), len(labels) // _SHARE_SIZE) if sys.platform == "linux" else 1
@@ -175,7 +175,7 @@ def _inherit(*planning) -> None:
 
 def _write_share(index: int) -> list[tuple[int, str]]:
     """Write the inputs of share *index* of the plan: every nshares-th calculation, in label order."""
-    from mbpipe.pipeline.screening import restrict_to
+    from mbpipe.pipeline.qcmanybody_compat import restrict_to
 
     name, mbin, computer, labels, nshares = _INHERITED
     restrict_to(computer.qcmb_core, set(labels[index::nshares]))

@@ -34,8 +34,9 @@ import numpy as np
 from qcelemental import constants
 from qcmanybody.utils import labeler
 
+from mbpipe.pipeline.qcmanybody_compat import PROPERTIES, planned_labels, restrict_to
+
 DISTANCE = "closest atoms"
-PROPERTIES = ("energy", "gradient", "hessian")
 
 
 # --- cutoffs -------------------------------------------------------------------------------------
@@ -155,12 +156,6 @@ class Screening:
         """Whether the n-mer of these 1-indexed fragments is kept; n-mers above max_nbody never are."""
         nmer = tuple(sorted(fragments))
         return nmer in self.kept.get(len(nmer), ())
-
-    def extent(self, fragments: Iterable[int]) -> float:
-        """An n-mer's largest closest-atom pair distance in Angstrom: it is kept when this is within the
-        cutoff of its order."""
-        index = np.asarray(sorted(fragments)) - 1
-        return float(self.distances[np.ix_(index, index)].max())
 
     @property
     def screens_anything(self) -> bool:
@@ -310,23 +305,6 @@ def restrict_to_needed(core, screening: Screening) -> None:
     restrict_to(core, needed_labels(core, screening))
 
 
-def restrict_to(core, labels: set[str]) -> None:
-    """Leave in *core*'s compute lists only the calculations QCManyBody labels *labels*.  (QCManyBody
-    builds ``compute_map`` once, into ``mc_compute_dict``; a core so restricted plans, it cannot analyze.)"""
-    core.mc_compute_dict = {
-        mc: {
-            sset: {nb: {c for c in calcs if labeler(mc, *c) in labels} for nb, calcs in lists.items()}
-            for sset, lists in compute_dict.items()
-        }
-        for mc, compute_dict in core.compute_map.items()
-    }
-
-
-def planned_labels(core) -> set[str]:
-    """QCManyBody's labels of every calculation *core* plans."""
-    return {label for mc, compute_dict in core.compute_map.items() for label in _labels(mc, compute_dict["all"])}
-
-
 def calculation_counts(core, screening: Screening) -> dict[str, int]:
     """How many of the calculations QCManyBody plans the screened expansion computes and leaves out."""
     planned = planned_labels(core)
@@ -372,14 +350,6 @@ def _relevant_to(core, mc: str, screening: Screening):
 
 
 # --- assembling with stand-ins -------------------------------------------------------------------------
-
-
-def stand_ins(core, screening: Screening, computed: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """label -> {property: value} for every calculation QCManyBody's analysis of *core* reads that the
-    screened expansion does not need, from *computed* (label -> {property: value}, natural shapes, as
-    `ManyBodyCore.analyze` takes them), which must hold every needed calculation.  Results in *computed*
-    for calculations the screening leaves out are not used."""
-    return _stand_ins(core, computed, needed_labels(core, screening))
 
 
 def _stand_ins(core, computed, needed: set[str]) -> dict[str, dict[str, Any]]:
