@@ -1,7 +1,8 @@
 """The cluster a run computes, from the molecule file a chemist already has.
 
-`.json` files hold a QCSchema molecule (schema_version 2 or 3); anything else is XYZ text (see
-`xyz`).  The fragments are the file's (`--` lines, or the JSON's `fragments`) or, with
+`.json` files hold a QCSchema molecule (schema_version 2 or 3); other files are a Psi4 molecule
+string (see `psi4_string`) where they have its directives or a `molecule { }` block, else XYZ text
+(see `xyz`).  The fragments are the file's (`--` lines, or the JSON's `fragments`) or, with
 `fragmentation: connectivity`, the covalently bonded groups; every fragment's charge and
 multiplicity is set before QCElemental builds the molecule (see `charges`).
 """
@@ -107,7 +108,29 @@ def _sources(path: Path) -> list[_Source]:
         )
     if path.suffix.lower() == ".json":
         return [_json_source(path)]
+    from mbpipe.molecules.psi4_string import is_psi4_string
+
+    if is_psi4_string(path.read_text()):
+        return [_psi4_source(path)]
     return _xyz_sources(path)
+
+
+def _psi4_source(path: Path) -> _Source:
+    from mbpipe.molecules.psi4_string import read_psi4_string
+
+    data, stated = read_psi4_string(path.read_text(), f"`molecule` {path}")
+    data["name"] = path.stem
+    nfragments = len(data["fragments"])
+    return _Source(
+        data,
+        list(stated["fragment_charges"] or [None] * nfragments),
+        list(stated["fragment_multiplicities"] or [None] * nfragments),
+        stated["molecular_charge"],
+        stated["molecular_multiplicity"],
+        frame=None,
+        frames=1,
+        comment=None,
+    )
 
 
 def _xyz_sources(path: Path) -> list[_Source]:
