@@ -10,9 +10,12 @@ import sys
 
 import pytest
 from helpers_failures import MOLECULES, PM7, mbpipe_run, write_config
+from qcelemental import constants
 from workflow_runs import run_snakemake
 
 from mbpipe.run.launch import runs_here, runs_jobs
+
+HARTREE_KCAL_MOL = constants.conversion_factor("hartree", "kcal/mol")
 
 
 @pytest.mark.parametrize(
@@ -60,6 +63,12 @@ def test_a_local_run_hands_every_fragment_to_one_job_server(tmp_path, launcher):
     results = (tmp_path / "results" / "pm7" / "fragments").glob("n*/*.json")
     assert {json.loads(path.read_text())["extras"]["mbpipe"]["runner"] for path in results} == {"job-server"}
     assert run.stderr.count("job server did not start") == 0
+    # the run ends with its answer on the screen, as manybody.json has it
+    result = json.loads((tmp_path / "results" / "pm7" / "manybody.json").read_text())
+    kcal_mol = result["properties"]["nocp_corrected_interaction_energy_through_2_body"] * HARTREE_KCAL_MOL
+    closing = run.stdout[run.stdout.index("pm7:") :]
+    assert f"{kcal_mol:.4f}" in closing and "verification passed" in closing, run.stdout[-2000:]
+    assert f"results in {tmp_path / 'results' / 'pm7'}" in closing
 
 
 def test_the_job_command_runs_without_the_package_on_its_path(tmp_path):

@@ -74,7 +74,7 @@ def test_a_lock_without_a_record_is_left_with_the_command_that_removes_it(tmp_pa
     )  # fmt: skip
     locks = tmp_path / LOCKS
     locks.mkdir(parents=True)
-    (locks / "0.output.lock").write_text(f"{tmp_path}/results/pm7/manybody.json\n")  # as Snakemake writes it
+    (locks / "0.output.lock").write_text("results/pm7/manybody.json\n")  # as Snakemake writes it
     refused = mbpipe_run(tmp_path, config, "--cores", "2")
     assert refused.returncode != 0
     assert f"`mbpipe run {config} --unlock`" in refused.stderr, refused.stderr

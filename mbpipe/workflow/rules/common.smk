@@ -2,6 +2,7 @@
 # start. Everything else is the library's (mbpipe/run/targets.py, mbpipe/run/jobs.py).
 import gc
 import sys
+import time
 from pathlib import Path
 
 from mbpipe.base import layout
@@ -14,6 +15,7 @@ from mbpipe.pipeline.fragment import retry_memory_mb
 from mbpipe.pipeline.geometries import write_geometry_list
 from mbpipe.pipeline.plan import ensure_plan
 from mbpipe.programs.capabilities import GPU_PROGRAMS
+from mbpipe.report.closing import closing_summary
 from mbpipe.run.jobs import JOB_ENVIRONMENT, job_command
 from mbpipe.run.launch import let_snakemake_end
 from mbpipe.run.lock_holder import record_holder
@@ -24,6 +26,7 @@ from mbpipe.run.targets import RunFiles
 # pass over the young objects every 700 allocations, kept re-scanning them: a sixth of the dry run of
 # 10^4 fragment jobs.  Collected 70 times less often, the garbage is the same and peak memory no higher.
 gc.set_threshold(50_000, 20, 10)
+STARTED = time.time()  # for the run's wall time, in its closing lines
 
 
 def config_folder():
