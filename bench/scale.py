@@ -4,7 +4,7 @@ For water-N clusters without charge lines (the reader makes each water a neutral
 QCElemental's search of every assignment, 26 waters took 135 s and 17.8 GB to plan), 3-body nocp
 (water-20: 1350, water-40: 10 700, water-60: 36 050, water-85: 102 425 calculations), each in a
 fresh scratch folder:
-  plan        planning with QCManyBody and writing every fragment input (mbpipe.plan.ensure_plan)
+  plan        planning with QCManyBody and writing every fragment input (mbpipe.pipeline.plan.ensure_plan)
   parse       Snakemake reading the Snakefile with the plan in place (--list-rules)
   dry run     Snakemake building the whole job graph (-n), wall time and peak memory
   no-op       Snakemake on a finished run (nothing to do), wall time and peak memory

@@ -1,5 +1,5 @@
 """Write an n-water cluster as an mbpipe XYZ file (fragments separated by `--`), from
-`mbpipe.water_cluster` (seeded: the same n and seed always give the same geometry).
+`mbpipe.molecules.water_cluster` (seeded: the same n and seed always give the same geometry).
 
     python bench/water_cluster.py 20 > config/molecules/water-20.xyz
 """

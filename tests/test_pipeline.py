@@ -84,7 +84,7 @@ def test_every_planned_fragment_has_its_result(default_run):
 
 
 def test_local_fragments_ran_in_the_runs_job_server(default_run):
-    """A local run starts QCEngine once (mbpipe/job_server.py), not once per fragment."""
+    """A local run starts QCEngine once (mbpipe/jobserver/), not once per fragment."""
     fragments = (default_run / "results" / "water-trimer" / "fragments").glob("n*/*.json")
     runners = {json.loads(path.read_text())["extras"]["mbpipe"]["runner"] for path in fragments}
     assert runners == {"job-server"}

@@ -1,7 +1,7 @@
 """The Snakemake workflow, shipped inside the package so that an installed mbpipe runs it from any folder.
 
-A checkout's ``workflow/Snakefile`` includes the Snakefile here; ``mbpipe run`` points Snakemake at it
-directly.
+A checkout's ``workflow`` is a link to this folder, so that plain ``snakemake`` in a checkout finds the
+same Snakefile; ``mbpipe run`` points Snakemake at it directly.
 """
 
 from pathlib import Path
