@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers_failures import DATA, HF_STO3G, PM7, mbpipe_run, write_config
+from helpers_failures import DATA, HF_STO3G, mbpipe_run, write_config
 from qcelemental.models.v2 import Molecule
 
 from mbpipe.molecules.cluster_file import read_cluster
@@ -86,11 +86,13 @@ def test_an_unstated_radical_fragment_is_a_doublet(tmp_path):
     assert molecule.fragment_multiplicities == [2, 1] and molecule.molecular_multiplicity == 2
 
 
-@pytest.mark.mopac
+@pytest.mark.pyscf
 def test_qcmanybodys_test_molecule_runs_end_to_end(tmp_path):
+    """Its own tests' calculation: HF/STO-3G, cp and nocp (on PySCF)."""
     config = write_config(
         tmp_path, name="trimer", molecule=str(QCMANYBODY_TRIMER), bsse_type=["nocp", "cp"],
-        model_chemistries={"pm7": PM7}, verify="sequential", tolerance=1e-12,
+        model_chemistries={"hf": {"program": "pyscf", "method": "hf", "basis": "sto-3g"}}, verify="sequential",
+        tolerance=1e-12,
     )  # fmt: skip
     run = mbpipe_run(tmp_path, config, "--cores", "2")
     assert run.returncode == 0, run.stderr[-3000:]
