@@ -160,10 +160,9 @@ def _run(args, snakemake_args: list[str]) -> int:
     from mbpipe.run import launch
     from mbpipe.run.resume import unlock_if_stale
 
-    here = launch.runs_here(snakemake_args)
     with _refusing_bad_config(args.config):
         config = load_config(args.config)
-        if here and launch.runs_jobs(snakemake_args):
+        if launch.asks_for_local_jobs(snakemake_args):
             # QCEngine warms up in the job server while the config is checked and Snakemake plans
             launch.start_job_server(sorted({mc["program"] for mc in config.get("model_chemistries", {}).values()}))
         _checked_runs(config)

@@ -67,6 +67,11 @@ def runs_jobs(user_args: list[str]) -> bool:
     )
 
 
+def asks_for_local_jobs(user_args: list[str]) -> bool:
+    """Whether these options ask Snakemake to run jobs on this machine."""
+    return runs_here(user_args) and runs_jobs(user_args)
+
+
 def option_names(user_args: list[str]) -> set[str]:
     """The names of the command-line words, `--profile=x` read as `--profile`."""
     return {arg.split("=")[0] for arg in user_args}

@@ -1,6 +1,7 @@
 # What needs Snakemake's `workflow` object: the config it read, the input functions, the job server's
 # start. Everything else is the library's (mbpipe/run/targets.py, mbpipe/run/jobs.py).
 import gc
+import os
 import sys
 import time
 from pathlib import Path
@@ -17,7 +18,7 @@ from mbpipe.pipeline.plan import ensure_plan
 from mbpipe.programs.capabilities import GPU_PROGRAMS
 from mbpipe.report.closing import closing_summary
 from mbpipe.run.jobs import JOB_ENVIRONMENT, job_command
-from mbpipe.run.launch import let_snakemake_end
+from mbpipe.run.launch import asks_for_local_jobs, let_snakemake_end
 from mbpipe.run.lock_holder import record_holder
 from mbpipe.run.snakemake_compat import lift_job_rate_limit, size_group_like
 from mbpipe.run.targets import RunFiles
@@ -27,6 +28,30 @@ from mbpipe.run.targets import RunFiles
 # 10^4 fragment jobs.  Collected 70 times less often, the garbage is the same and peak memory no higher.
 gc.set_threshold(50_000, 20, 10)
 STARTED = time.time()  # for the run's wall time, in its closing lines
+
+
+JOB_SERVER = {}  # the server this Snakemake started, if any
+
+
+def start_job_server(programs):
+    """The jobs of this Snakemake hand their work to one warm process (mbpipe/jobserver/), which
+    starts up each of *programs* once; the fragments of a cluster bundle share one."""
+    JOB_SERVER["process"] = job_server.start(sys.executable, JOB_ENVIRONMENT, programs)
+
+
+def stop_job_server():
+    if JOB_SERVER.get("process"):
+        job_server.stop(JOB_SERVER.pop("process"), Path(os.environ[job_server.ADDRESS_VARIABLE]))
+
+
+# The job server warms up (QCEngine, the CPU survey, the programs' versions) while Snakemake builds the
+# job graph: a cluster job's Snakemake starts it now, and so does one whose command line asks for jobs
+# on this machine (`mbpipe run` has started it already).  What a profile adds to the command line is
+# known only as the graph is built, when final_targets (below) stops a server the run turns out not to need.
+if workflow.remote_exec or (
+    workflow.is_main_process and asks_for_local_jobs(sys.argv[1:]) and not job_server.serves_this_process()
+):
+    start_job_server(sorted({mc.get("program") for mc in config.get("model_chemistries", {}).values()} - {None}))
 
 
 def config_folder():
@@ -153,12 +178,15 @@ def geometries_so_far():
 
 def final_targets(wildcards):
     """Every file the run ends with.  Snakemake asks for them first when it builds the job graph,
-    knowing by then how it runs: a run of jobs on this machine starts its job server now, so that
-    QCEngine warms up while the graph is built, and starts jobs without a rate limit."""
-    if runs_here() and not (workflow.dryrun or workflow.touch) and workflow.is_main_process:
-        lift_job_rate_limit(workflow)
-        if not job_server.serves_this_process():  # `mbpipe run` starts it before Snakemake reads the workflow
-            start_job_server()
+    knowing by then how it runs: a run of jobs on this machine starts jobs without a rate limit and
+    has its job server; any other run stops a server started for it below."""
+    if workflow.is_main_process:
+        if runs_here() and not (workflow.dryrun or workflow.touch):
+            lift_job_rate_limit(workflow)
+            if not job_server.serves_this_process():
+                start_job_server(sorted({program for plan in PLANS.values() for program in plan.programs}))
+        else:
+            stop_job_server()
     return [
         *FILES.final_outputs(config["verify"]),
         *expand(rules.report.output, name=list(PLANS)),
@@ -169,15 +197,3 @@ def final_targets(wildcards):
 def record_lock_holder():
     """Snakemake has taken its lock on the working directory: say who holds it (mbpipe/run/lock_holder.py)."""
     record_holder(Path.cwd())
-
-
-def start_job_server():
-    """The jobs of this Snakemake hand their work to one warm process (mbpipe/jobserver/).  A local
-    run starts it as it builds the job graph (final_targets); a cluster job's own Snakemake starts it
-    when it reads the workflow (below), and the fragments of a bundle share it."""
-    programs = sorted({program for plan in PLANS.values() for program in plan.programs})
-    job_server.start(sys.executable, JOB_ENVIRONMENT, programs)
-
-
-if workflow.remote_exec:
-    start_job_server()
