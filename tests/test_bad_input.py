@@ -108,7 +108,7 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("command", ["run", "plan"])
+@pytest.mark.parametrize("command", [pytest.param("run", marks=pytest.mark.slow), "plan"])
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_input_is_refused_before_any_job(case, command, tmp_path):
     config, expected = CASES[case]
@@ -120,6 +120,7 @@ def test_bad_input_is_refused_before_any_job(case, command, tmp_path):
     assert not (tmp_path / "results").exists() and not (tmp_path / ".snakemake").exists()
 
 
+@pytest.mark.slow
 def test_snakemake_alone_refuses_before_any_job(tmp_path):
     """Without `mbpipe run`, Snakemake's parse of the workflow reports the same problem."""
     import subprocess
@@ -139,6 +140,7 @@ def test_snakemake_alone_refuses_before_any_job(tmp_path):
     assert not list(tmp_path.glob("results/*/fragments/*/*.json"))
 
 
+@pytest.mark.slow
 def test_hessian_of_nwchem_is_accepted(tmp_path):
     """The Hessian check refuses programs, not drivers: NWChem gives Hessians."""
     config = trimer(driver="hessian", model_chemistries={"hf": HF_STO3G}, bsse_type=["cp"])
@@ -146,6 +148,7 @@ def test_hessian_of_nwchem_is_accepted(tmp_path):
     assert run.returncode == 0, run.stderr
 
 
+@pytest.mark.slow
 def test_embedding_charges_of_an_input_are_refused_naming_the_key(tmp_path):
     """QCManyBody's computer applies embedding charges with Psi4 only, and no harness here reads them:
     refused, never dropped."""

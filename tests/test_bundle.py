@@ -38,6 +38,7 @@ def dry_run(profile: str, workdir: Path, *extra: str) -> str:
     return run.stdout + run.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("profile", ["slurm", "pbs"])
 def test_profile_bundles_each_level_into_one_submission(profile, tmp_path):
     """The default water trimer: every fragment is small, each level has fewer than the 50 a bundle

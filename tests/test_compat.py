@@ -37,6 +37,7 @@ onsuccess:
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lift", [False, True])
 def test_the_job_rate_limit_is_lifted_while_the_graph_is_built(tmp_path, lift):
     (tmp_path / "Snakefile").write_text(RATE_LIMIT_SNAKEFILE.format(lift=lift))
@@ -67,6 +68,7 @@ rule fragment:
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(find_spec("snakemake_executor_plugin_cluster_generic") is None, reason="needs mbpipe[pbs]")
 @pytest.mark.parametrize(("sized", "submissions"), [(False, 12), (True, 4)])
 def test_a_profile_sizes_each_geometrys_bundles_by_the_levels_name(tmp_path, sized, submissions):
