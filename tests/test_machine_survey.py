@@ -148,10 +148,11 @@ def test_a_changed_machine_or_program_is_surveyed_again(tmp_path, change, binary
 def test_an_unreadable_cache_is_surveyed_over(tmp_path):
     path = tmp_path / "mbpipe" / "broken.json"
     path.parent.mkdir()
-    path.write_text("{not json")
     from mbpipe.jobserver.machine_survey import read_cache
 
-    assert read_cache(path) == {}
+    for text in ("{not json", "[]", '{"versions": []}'):
+        path.write_text(text)
+        assert read_cache(path) == {}
 
 
 def fragment_result(folder: Path, cache: Path) -> dict:

@@ -72,7 +72,9 @@ def read_cache(path: Path) -> dict:
         saved = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
-    return saved if isinstance(saved, dict) else {}
+    if not isinstance(saved, dict) or not isinstance(saved.get("versions", {}), dict):
+        return {}
+    return saved
 
 
 def survey_cpu(saved: dict) -> None:
