@@ -103,6 +103,12 @@ def main() -> int:
                 last = max(datetime.fromisoformat(r["finished"]).timestamp() for r in bundle) - started
                 print(f"  job {job_id}: {len(bundle):3d} calculations, {first:6.1f}-{last:6.1f} s into the run, "
                       f"job steps {len(steps)}, gap beyond run times max {max(gaps, default=0):.3f} s")  # fmt: skip
+            spans = sorted((min(r["started"] for r in bundle), max(r["finished"] for r in bundle))
+                           for bundle in by_job.values())  # fmt: skip
+            waits = [datetime.fromisoformat(later[0]).timestamp() - datetime.fromisoformat(earlier[1]).timestamp()
+                     for earlier, later in zip(spans, spans[1:], strict=False) if later[0] > earlier[1]]  # fmt: skip
+            waits_text = " ".join(f"{wait:.1f}" for wait in waits)
+            print(f"from one submission's last calculation to the next one's first: {waits_text} s")
             if all_gaps:
                 all_gaps.sort()
                 print(f"gaps within submissions: median {all_gaps[len(all_gaps) // 2]:.3f} s, max {all_gaps[-1]:.3f} s")
