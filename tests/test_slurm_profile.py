@@ -34,6 +34,12 @@ def test_a_fragment_asks_for_its_cores_memory_and_minutes():
     assert {"--account=chem42", "--partition=short"} <= set(arguments)
 
 
+def test_a_gpu_fragment_asks_for_its_gpu():
+    gpu_fragment = {**FRAGMENT, "resources": {**FRAGMENT["resources"], "gpu": 1}}
+    assert "--gpus=1" in slurm.sbatch_arguments(gpu_fragment)
+    assert not any(argument.startswith("--gpus") for argument in slurm.sbatch_arguments(FRAGMENT))
+
+
 def test_a_bundle_asks_for_the_cores_its_fragments_share():
     arguments = slurm.sbatch_arguments(BUNDLE)
     assert {"--cpus-per-task=8", "--mem=16000", "--time=35", "--job-name=mbpipe-bundle-n3"} <= set(arguments)

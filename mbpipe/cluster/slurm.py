@@ -36,8 +36,8 @@ LOG_FOLDER = Path(".snakemake") / "slurm_logs"
 
 def sbatch_arguments(properties: dict) -> list[str]:
     """sbatch options for a job or bundle: one task on one node with the job's cores (a bundle's are
-    the most of its fragments that run side by side), its memory (MB) and wall time (minutes), plus
-    the account and partition its resources name (``slurm_account``, ``slurm_partition``)."""
+    the most of its fragments that run side by side), its memory (MB), wall time (minutes) and GPUs,
+    plus the account and partition its resources name (``slurm_account``, ``slurm_partition``)."""
     resources = properties.get("resources", {})
     name = properties.get("rule") or properties.get("groupid") or "job"
     minutes = max(1, math.ceil(float(resources.get("runtime") or 60)))
@@ -51,6 +51,8 @@ def sbatch_arguments(properties: dict) -> list[str]:
         f"--output={LOG_FOLDER / name / '%j.log'}",
         "--parsable",
     ]
+    if int(resources.get("gpu") or 0) > 0:  # the fragment rule's GPU count (pyscf-gpu)
+        arguments.append(f"--gpus={int(resources['gpu'])}")
     if resources.get("slurm_account"):
         arguments.append(f"--account={resources['slurm_account']}")
     if resources.get("slurm_partition"):
