@@ -238,40 +238,9 @@ def _fragment(args, _):
 
 def _serve(args, _):
     from mbpipe.jobserver.server import serve
+    from mbpipe.jobserver.warm_up import warm_up
 
-    serve(args.address, args.parent, dispatch=main, warm_up=lambda: _warm_up(args.programs))
-
-
-def _warm_up(programs: list[str]) -> None:
-    """What every job would otherwise do first, done once in the job server for all its forked
-    children: import QCEngine, QCManyBody and the report's plotting, survey the CPU, register mbpipe's
-    own programs and load the in-process ones (PySCF), probe each program's version.  No calculation
-    runs here: a forked child inherits no threads, and an OpenMP pool that a calculation here started
-    would hang every child."""
-    import threading
-
-    import qcengine
-
-    # QCEngine's survey of the CPU (1.3 s) waits mostly on a Python of py-cpuinfo's own: the imports
-    # go on meanwhile.  Nothing else asks QCEngine for its settings until the survey is done.
-    survey = threading.Thread(target=qcengine.config.get_global)
-    survey.start()
-    import mbpipe.pipeline.assemble  # noqa: F401  (QCManyBody, for the gate, level and assembly jobs)
-    import mbpipe.pipeline.fragment  # noqa: F401
-    import mbpipe.pipeline.gate  # noqa: F401
-    import mbpipe.report.files  # noqa: F401  (matplotlib and pandas, for the report jobs)
-    from mbpipe.programs import preload, register_programs
-    from mbpipe.programs.threads import one_thread_per_pool
-
-    survey.join()
-    register_programs()
-    preload(programs)
-    one_thread_per_pool()
-    for name in programs:
-        try:
-            qcengine.get_program(name).get_version()
-        except Exception:  # a program that is missing fails, with its own message, in each calculation
-            pass
+    serve(args.address, args.parent, dispatch=main, warm_up=lambda: warm_up(args.programs))
 
 
 def _gate(args, _):

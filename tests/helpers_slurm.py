@@ -245,3 +245,10 @@ PartitionName={PARTITION} Nodes={self.host} Default=YES MaxTime=INFINITE State=U
         ).stdout  # fmt: skip
         keys = ("id", "name", "state", "exit_code", "comment")
         return [dict(zip(keys, line.split("|"), strict=True)) for line in out.splitlines() if line]
+
+    def steps(self, job_id: str) -> list[str]:
+        """The job steps SLURM recorded in job *job_id*, besides its batch script and extern step."""
+        out = subprocess.run(
+            ["sacct", "-n", "-P", "-o", "JobID", "-j", job_id], capture_output=True, text=True, env=self.env, check=True
+        ).stdout
+        return [step for step in out.split() if "." in step and not step.endswith((".batch", ".extern"))]

@@ -54,17 +54,32 @@ def job_logs(workdir: Path) -> str:
     return "".join(f"\n==> {log} <==\n{log.read_text()[-1500:]}" for log in logs[:12])
 
 
+def by_job(results: list[Path]) -> dict[str, list[dict]]:
+    """The fragment results' records (extras.mbpipe), by the SLURM job that ran them."""
+    jobs: dict[str, list[dict]] = {}
+    for result in results:
+        record = json.loads(result.read_text())["extras"]["mbpipe"]
+        jobs.setdefault(record["scheduler_job_id"], []).append(record)
+    return jobs
+
+
+def overlapping(records: list[dict]) -> bool:
+    """Whether any two of these calculations ran at the same time."""
+    spans = sorted((record["started"], record["finished"]) for record in records)
+    return any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:], strict=False))
+
+
 def test_default_run_through_slurm_matches_sequential(slurm, tmp_path):
     workdir = tmp_path / "run"
     command = [
         str(SNAKEMAKE), "--snakefile", str(REPO / "workflow" / "Snakefile"),
         "--directory", str(workdir), "--profile", str(user_profile(tmp_path)),
         "--configfile", str(REPO / "config" / "config.yaml"),
-        # Poll a small test cluster every few seconds (the plugin's defaults suit real queues).
-        "--slurm-init-seconds-before-status-checks", "5", "--seconds-between-status-checks", "5",
     ]  # fmt: skip
     started = time.monotonic()
-    run = subprocess.run(command, env=slurm.env, capture_output=True, text=True, timeout=540)
+    # as from a shell with mbpipe's environment active: the profile's scripts run its python3
+    environment = {**slurm.env, "PATH": f"{Path(sys.executable).parent}:{slurm.env['PATH']}"}
+    run = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=540)
     wall = time.monotonic() - started
     assert run.returncode == 0, run.stderr[-3000:] + job_logs(workdir)
     print(f"SLURM run of the default config: {wall:.0f} s")
@@ -82,8 +97,11 @@ def test_default_run_through_slurm_matches_sequential(slurm, tmp_path):
         assert job_id in jobs, f"{result.name} ran outside SLURM (job {job_id})"
         assert jobs[job_id]["state"] == "COMPLETED", jobs[job_id]
         fragment_jobs.add(job_id)
-    # Bundling: the small fragments of a level share submissions, so far fewer jobs than fragments.
+    # Bundling: the small fragments of a level share submissions, so far fewer jobs than fragments,
+    # and run side by side in them (2 cores) through the submission's Snakemake, no job step each.
     assert len(fragment_jobs) < len(results) / 5
+    assert all(slurm.steps(job_id) == [] for job_id in fragment_jobs)
+    assert any(overlapping(records) for records in by_job(results).values())
 
     pipeline = json.loads((workdir / "results" / "water-trimer" / "manybody.json").read_text())
     sequential = json.loads((workdir / "results" / "water-trimer" / "sequential.json").read_text())

@@ -47,7 +47,7 @@ def stop_job_server():
 # The job server warms up (QCEngine, the CPU survey, the programs' versions) while Snakemake builds the
 # job graph: a cluster job's Snakemake starts it now, and so does one whose command line asks for jobs
 # on this machine (`mbpipe run` has started it already).  What a profile adds to the command line is
-# known only as the graph is built, when final_targets (below) stops a server the run turns out not to need.
+# known only as the graph is built, when final_targets (below) stops a server a dry run does not need.
 if workflow.remote_exec or (
     workflow.is_main_process and asks_for_local_jobs(sys.argv[1:]) and not job_server.serves_this_process()
 ):
@@ -178,15 +178,17 @@ def geometries_so_far():
 
 def final_targets(wildcards):
     """Every file the run ends with.  Snakemake asks for them first when it builds the job graph,
-    knowing by then how it runs: a run of jobs on this machine starts jobs without a rate limit and
-    has its job server; any other run stops a server started for it below."""
+    knowing by then how it runs: a run of jobs has its job server, and on this machine starts jobs
+    without a rate limit; a dry run stops a server started for it below."""
     if workflow.is_main_process:
-        if runs_here() and not (workflow.dryrun or workflow.touch):
-            lift_job_rate_limit(workflow)
+        if workflow.dryrun or workflow.touch:
+            stop_job_server()
+        else:
+            if runs_here():
+                lift_job_rate_limit(workflow)
+            # under a cluster profile it serves the local rules (the submissions start their own)
             if not job_server.serves_this_process():
                 start_job_server(sorted({program for plan in PLANS.values() for program in plan.programs}))
-        else:
-            stop_job_server()
     return [
         *FILES.final_outputs(config["verify"]),
         *expand(rules.report.output, name=list(PLANS)),

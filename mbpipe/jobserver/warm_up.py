@@ -1,0 +1,35 @@
+"""The job server's start-up: what every job would otherwise do first, done once for all its children."""
+
+from __future__ import annotations
+
+import threading
+
+
+def warm_up(programs: list[str]) -> None:
+    """Import QCEngine, QCManyBody and the report's plotting, have QCEngine survey the machine, register
+    mbpipe's own programs and load the in-process ones (PySCF), and find each program's version; the
+    survey and the versions come from this machine's cache where they are still valid
+    (mbpipe/jobserver/machine_survey.py).  No calculation runs here: a forked child inherits no
+    threads, and an OpenMP pool that a calculation here started would hang every child."""
+    from mbpipe.jobserver import machine_survey
+
+    cache = machine_survey.cache_file()
+    saved = machine_survey.read_cache(cache)
+    # A survey that is not cached waits mostly on a Python of py-cpuinfo's own (1.3 s): the imports go
+    # on meanwhile.  Nothing else asks QCEngine for its settings until the survey is done: QCEngine's
+    # settings are not safe to read from two threads while they are first filled in.
+    survey = threading.Thread(target=machine_survey.survey_cpu, args=(saved,))
+    survey.start()
+    import mbpipe.pipeline.assemble  # noqa: F401  (QCManyBody, for the gate, level and assembly jobs)
+    import mbpipe.pipeline.fragment  # noqa: F401
+    import mbpipe.pipeline.gate  # noqa: F401
+    import mbpipe.report.files  # noqa: F401  (matplotlib and pandas, for the report jobs)
+    from mbpipe.programs import preload, register_programs
+    from mbpipe.programs.threads import one_thread_per_pool
+
+    survey.join()
+    register_programs()
+    preload(programs)
+    one_thread_per_pool()
+    machine_survey.probe_versions(programs, saved)
+    machine_survey.save(cache, programs, saved)
