@@ -189,6 +189,7 @@ def _plan(args, _):
         plan_preview,
         preview_json,
     )
+    from mbpipe.programs.capabilities import model_chemistry_notes
 
     config, runs = _checked_config(args.config)
     timings_dir = args.timings or Path(layout.RESULTS.format(name=config["name"]))
@@ -208,6 +209,8 @@ def _plan(args, _):
         print(json.dumps(preview_json(config["name"], tables, calibration, source, fragments, nmers), indent=1))
         return
     print(format_fragments(heading, fragments))
+    for note in model_chemistry_notes(first_mbin):
+        print(note)
     if len(runs) == 1:
         print(format_preview(config["name"], tables[config["name"]], calibration, source, nmers))
     else:

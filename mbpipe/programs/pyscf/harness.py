@@ -19,7 +19,7 @@ from qcengine.config import TaskConfig
 from qcengine.exceptions import ConvergenceError, InputError
 from qcengine.programs.model import ProgramHarness
 
-from mbpipe.programs.pyscf.methods import method_kind, pyscf_problems, settings, xc_name
+from mbpipe.programs.pyscf.methods import dispersion, method_kind, pyscf_problems, settings, xc_name
 
 # PySCF counts memory in MB of 10**6 bytes; QCEngine's TaskConfig in GiB.
 MB_PER_GIB = 1024**3 / 1e6
@@ -149,6 +149,12 @@ def _scf(mol, kind: str, method: str, options: dict[str, Any]):
         mf.grids.level = options["grids_level"]
     else:
         mf = (scf.RHF if closed else scf.UHF)(mol)
+    disp = dispersion(method)
+    if disp is not None:
+        # PySCF adds it to the energy, gradient and Hessian of the SCF (Hessian: finite differences of the
+        # analytic dispersion gradient). Ghost atoms reach pyscf-dispersion as atoms of charge 0, which
+        # change a dispersion energy by 1e-11 Eh or less.
+        mf.disp = disp.pyscf_disp
     if options["density_fit"]:
         mf = mf.density_fit(auxbasis=options["auxbasis"])
     mf.conv_tol = options["conv_tol"]
@@ -181,6 +187,8 @@ def _run(mol, kind: str, method: str, driver: str, options: dict[str, Any], on_g
         extras["pyscf"]["gpu4pyscf"] = gpu4pyscf.__version__
     if kind == "dft":
         extras["pyscf"]["xc"] = mf.xc
+    if dispersion(method) is not None:
+        extras["pyscf"]["dispersion"] = dispersion(method).description
     if options["density_fit"]:
         extras["pyscf"]["auxbasis"] = str(mf.with_df.auxbasis)
 
@@ -245,6 +253,9 @@ def _scf_properties(mf, kind: str) -> dict[str, Any]:
         "scf_total_energy": float(mf.e_tot),
         "scf_iterations": mf.cycles,
     }
+    if "dispersion" in summary:
+        # included in scf_total_energy, as Psi4 counts it
+        properties["scf_dispersion_correction_energy"] = summary["dispersion"]
     if kind == "dft":
         # PySCF's exchange-correlation energy of a hybrid includes its share of exact exchange, so the
         # Coulomb energy alone is the rest of the two-electron energy: the four parts add up to the total.
