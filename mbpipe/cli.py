@@ -345,9 +345,17 @@ def _verify(args, _):
         raise SystemExit("mbpipe verify: give --sequential, the file for the sequential result")
     else:
         ncores, memory_mb = fragment_task_settings(fragment_results)
-        sequential = sequential_result(_manybody_input(args.name), ncores, memory_mb)
+        mbin = _manybody_input(args.name)
+        if mbin.specification.keywords.embedding_charges:
+            from mbpipe.embedding.sequential import AGAINST, sequential_embedded_result
+
+            sequential = sequential_embedded_result(mbin, ncores, memory_mb)
+        else:
+            sequential = sequential_result(mbin, ncores, memory_mb)
         write_model_atomic(args.sequential, sequential)
         comparison = compare(pipeline, sequential, args.tolerance)
+        if mbin.specification.keywords.embedding_charges:
+            comparison["against"] = AGAINST
     print(format_comparison(comparison))
     if not comparison["passed"]:
         against = "the sums of its kept n-mers' increments" if plan.screens else "QCManyBody's sequential result"
