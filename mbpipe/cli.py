@@ -347,7 +347,7 @@ def _verify(args, _):
         ncores, memory_mb = fragment_task_settings(fragment_results)
         mbin = _manybody_input(args.name)
         if mbin.specification.keywords.embedding_charges:
-            from mbpipe.embedding.sequential import AGAINST, sequential_embedded_result
+            from mbpipe.pipeline.embedded_sequential import AGAINST, sequential_embedded_result
 
             sequential = sequential_embedded_result(mbin, ncores, memory_mb)
         else:

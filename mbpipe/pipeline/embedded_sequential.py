@@ -9,7 +9,7 @@ fragment jobs' cores and memory, and assembles them as the pipeline does.
 from __future__ import annotations
 
 AGAINST = (
-    "mbpipe's sequential embedded path (mbpipe/embedding/sequential.py): every embedded calculation rebuilt "
+    "mbpipe's sequential embedded path (mbpipe/pipeline/embedded_sequential.py): every embedded calculation rebuilt "
     "from QCManyBody's plan and computed in one process; QCManyBody's own sequential computer passes "
     "embedding charges to Psi4 only"
 )
