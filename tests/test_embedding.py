@@ -168,3 +168,11 @@ def test_what_embedding_cannot_take_is_refused_before_any_job(tmp_path, changes,
     assert run.returncode == 2, run.stderr
     assert says in run.stderr and "Traceback" not in run.stderr, run.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_the_example_plans_b3lyp_d3_with_tip3p_embedding_on_a_published_pentamer(tmp_path):
+    """config/examples/water-pentamer-b3lyp-d3-ee.yaml: a database water pentamer, B3LYP-D3, EE-MBE(2)."""
+    run = mbpipe(tmp_path, "plan", str(CONFIG_DIR / "examples" / "water-pentamer-b3lyp-d3-ee.yaml"))
+    assert run.returncode == 0, run.stderr
+    assert "15 calculations" in run.stdout
+    assert "b3lyp-d3 is b3lyp with Grimme D3, zero damping (Psi4's -d3)" in run.stdout
