@@ -128,7 +128,9 @@ def plot(table: pd.DataFrame, path: Path, title: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pentamers", type=int, nargs="*", default=[0, 3, 8, 11, 14], help="frames of the pentamer file")
+    parser.add_argument(
+        "--pentamers", type=int, nargs="*", default=[0, 3, 8, 11, 14], help="frames of the pentamer file"
+    )
     parser.add_argument("--method", default="hf")
     parser.add_argument("--basis", default="6-31g")
     parser.add_argument("--table", type=Path, help="write the table as CSV here")
