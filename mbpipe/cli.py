@@ -347,7 +347,7 @@ def _verify(args, _):
         ncores, memory_mb = fragment_task_settings(fragment_results)
         mbin = _manybody_input(args.name)
         if mbin.specification.keywords.embedding_charges:
-            from mbpipe.pipeline.embedded_sequential import AGAINST, sequential_embedded_result
+            from mbpipe.pipeline.embedded_sequential import sequential_embedded_result
 
             sequential = sequential_embedded_result(mbin, ncores, memory_mb)
         else:
@@ -355,7 +355,9 @@ def _verify(args, _):
         write_model_atomic(args.sequential, sequential)
         comparison = compare(pipeline, sequential, args.tolerance)
         if mbin.specification.keywords.embedding_charges:
-            comparison["against"] = AGAINST
+            from mbpipe.pipeline.embedded_sequential import METHOD, SEQUENTIAL_COMPARISON
+
+            comparison.update(method=METHOD, sequential_comparison=SEQUENTIAL_COMPARISON)
     print(format_comparison(comparison))
     if not comparison["passed"]:
         against = "the sums of its kept n-mers' increments" if plan.screens else "QCManyBody's sequential result"

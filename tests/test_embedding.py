@@ -94,7 +94,8 @@ def test_embedded_trimer_equals_hand_built_pyscf_and_at_full_order_the_full_clus
     assert result.properties.nocp_corrected_interaction_energy is None
 
     verification = json.loads((results / "verification.json").read_text())
-    assert verification["passed"] and "sequential embedded path" in verification["against"]
+    assert verification["passed"] and verification["method"] == "mbpipe's sequential embedded path"
+    assert "passes embedding charges to Psi4 only" in verification["sequential_comparison"]
 
 
 def _label_of(path: Path) -> list[int]:

@@ -8,10 +8,12 @@ fragment jobs' cores and memory, and assembles them as the pipeline does.
 
 from __future__ import annotations
 
-AGAINST = (
-    "mbpipe's sequential embedded path (mbpipe/pipeline/embedded_sequential.py): every embedded calculation rebuilt "
-    "from QCManyBody's plan and computed in one process; QCManyBody's own sequential computer passes "
-    "embedding charges to Psi4 only"
+# What verification.json and the report name as the comparison (as the screened check does).
+METHOD = "mbpipe's sequential embedded path"
+SEQUENTIAL_COMPARISON = (
+    "replaced: QCManyBody's sequential computer passes embedding charges to Psi4 only; every embedded "
+    "calculation was rebuilt from QCManyBody's plan and computed in one process "
+    "(mbpipe/pipeline/embedded_sequential.py)"
 )
 
 
