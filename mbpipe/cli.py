@@ -184,6 +184,7 @@ def _plan(args, _):
         plan_preview,
         preview_json,
     )
+    from mbpipe.programs.capabilities import model_chemistry_notes
 
     config, runs = _checked_config(args.config)
     timings_dir = args.timings or Path(layout.RESULTS.format(name=config["name"]))
@@ -203,6 +204,8 @@ def _plan(args, _):
         print(json.dumps(preview_json(config["name"], tables, calibration, source, fragments, nmers), indent=1))
         return
     print(format_fragments(heading, fragments))
+    for note in model_chemistry_notes(first_mbin):
+        print(note)
     if len(runs) == 1:
         print(format_preview(config["name"], tables[config["name"]], calibration, source, nmers))
     else:
@@ -306,9 +309,19 @@ def _verify(args, _):
         raise SystemExit("mbpipe verify: give --sequential, the file for the sequential result")
     else:
         ncores, memory_mb = fragment_task_settings(fragment_results)
-        sequential = sequential_result(_manybody_input(args.name), ncores, memory_mb)
+        mbin = _manybody_input(args.name)
+        if mbin.specification.keywords.embedding_charges:
+            from mbpipe.pipeline.embedded_sequential import sequential_embedded_result
+
+            sequential = sequential_embedded_result(mbin, ncores, memory_mb)
+        else:
+            sequential = sequential_result(mbin, ncores, memory_mb)
         write_model_atomic(args.sequential, sequential)
         comparison = compare(pipeline, sequential, args.tolerance)
+        if mbin.specification.keywords.embedding_charges:
+            from mbpipe.pipeline.embedded_sequential import METHOD, SEQUENTIAL_COMPARISON
+
+            comparison.update(method=METHOD, sequential_comparison=SEQUENTIAL_COMPARISON)
     print(format_comparison(comparison))
     if not comparison["passed"]:
         against = "the sums of its kept n-mers' increments" if plan.screens else "QCManyBody's sequential result"

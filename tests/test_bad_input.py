@@ -149,8 +149,8 @@ def test_hessian_of_nwchem_is_accepted(tmp_path):
 
 
 @pytest.mark.slow
-def test_embedding_charges_of_an_input_are_refused_naming_the_key(tmp_path):
-    """QCManyBody's computer applies embedding charges with Psi4 only, and no harness here reads them:
+def test_embedding_charges_of_an_input_for_mopac_are_refused_naming_the_program(tmp_path):
+    """Embedding charges reach PySCF's calculations only; QCEngine's MOPAC harness would drop them:
     refused, never dropped."""
     from mbpipe.config.load import validated
     from mbpipe.config.manybody_input import manybody_input
@@ -162,5 +162,6 @@ def test_embedding_charges_of_an_input_are_refused_naming_the_key(tmp_path):
     for command in ("run", "plan"):
         run = mbpipe(tmp_path, command, str(config))
         assert run.returncode == 2, run.stderr
-        assert "`embedding_charges`" in run.stderr and "Traceback" not in run.stderr
+        assert "embedding charges reach no calculation of program 'mopac'" in run.stderr, run.stderr
+        assert "Traceback" not in run.stderr
     assert not (tmp_path / "results").exists()

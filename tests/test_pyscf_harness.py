@@ -250,7 +250,9 @@ def test_an_mp2_hessian_is_refused_before_any_calculation():
         ("hf", "energy", {"cart": 1}, "'cart' is 1; it takes a bool"),
         ("ccsd(t)", "gradient", {}, "cannot compute a gradient for method 'ccsd(t)'"),
         ("mp2", "gradient", {"density_fit": True}, "no density-fitted MP2 gradient"),
-        ("b3lyp-d3bj", "energy", {}, "dispersion correction 'd3bj'"),
+        ("b3lyp-d3op", "energy", {}, "dispersion correction 'd3op', which mbpipe does not know"),
+        ("wb97x-d3bj", "energy", {}, "a functional of its own in PySCF ('wb97x-v'"),
+        ("m05-d3bj", "energy", {}, "pyscf-dispersion has no d3bj parameters for 'm05'"),
         ("b3lpy", "energy", {}, "neither hf, mp2, ccsd, ccsd(t) nor a density functional"),
         ("hf", "energy", {"auxbasis": "def2-universal-jkfit"}, "density_fit is not true"),
     ],
@@ -277,6 +279,9 @@ def test_what_the_gpu_program_cannot_do_is_refused(method, driver, says):
 def test_what_pyscf_can_do_has_no_problems():
     assert pyscf_problems("b3lyp5", "hessian", {"density_fit": True, "grids_level": 4}) == []
     assert pyscf_problems("mp2", "gradient", {"freeze_core": True, "conv_tol": 1e-10}) == []
+    for method in ("b3lyp-d3", "b3lyp-d3zero", "pbe0-d3bj", "b3lyp-d3mbj", "b3lyp-d3mzero", "b3lyp-d4", "hf-d3bj"):
+        assert pyscf_problems(method, "hessian", {}) == [], method
+        assert pyscf_problems(method, "gradient", {}, gpu=True) == [], method
 
 
 @pytest.mark.nwchem

@@ -24,7 +24,7 @@ def checked_manybody_input(config: dict[str, Any]):
     Raises ConfigError listing every problem found."""
     from pydantic import ValidationError
 
-    _raise_if(reading_problems(config))
+    _raise_if(reading_problems(config) + embedding_config_problems(config))
     try:
         mbin = manybody_input(config)
     except MoleculeError as err:
@@ -74,15 +74,56 @@ def fragment_count_problems(nfragments: int) -> list[str]:
     ]
 
 
-def embedding_problems(mbin) -> list[str]:
-    """Embedding charges would reach no program: QCEngine's NWChem and MOPAC harnesses read none, and
-    QCManyBody's own computer applies them with Psi4 only.  Refused rather than dropped."""
-    if not mbin.specification.keywords.embedding_charges:
+def embedding_config_problems(config: dict[str, Any]) -> list[str]:
+    """What `embedding` cannot be combined with: each is refused by name rather than run untested."""
+    if "embedding" not in config:
         return []
-    return [
-        "`input`: the ManyBodyInput sets `embedding_charges` (specification.keywords), which mbpipe does not "
-        "carry into its fragment calculations; remove `embedding_charges` to run without them"
-    ]
+    problems = []
+    if config.get("return_total_data") is not True:
+        problems.append(
+            "`embedding` gives total energies only (an embedded monomer is no isolated monomer, so there is no "
+            "interaction energy to report): set `return_total_data: true`"
+        )
+    if config.get("distance_cutoffs"):
+        # several geometries are refused as the config is read (mbpipe/config/load.py)
+        problems.append("`embedding` is not combined with screening (`distance_cutoffs`) in mbpipe; remove one of them")
+    if len(config.get("model_chemistries", {})) > 1 or "supersystem" in config.get("levels", {}):
+        problems.append(
+            "`embedding` is not combined with several model chemistries (multilevel) in mbpipe; use one model "
+            "chemistry for every level"
+        )
+    return problems
+
+
+def embedding_problems(mbin) -> list[str]:
+    """Embedding charges reach PySCF's calculations only (mbpipe's harness puts them in the Hamiltonian);
+    QCEngine's NWChem and MOPAC harnesses read none, so they are refused rather than dropped."""
+    from mbpipe.embedding.charges import charge_problems
+    from mbpipe.programs.pyscf.methods import method_kind
+
+    keywords = mbin.specification.keywords
+    if not keywords.embedding_charges:
+        return []
+    problems = charge_problems(keywords.embedding_charges, mbin.molecule)
+    driver = str(getattr(mbin.specification.driver, "value", mbin.specification.driver))
+    for mc, spec in mbin.specification.specification.items():
+        program = spec.program.lower()
+        if program != "pyscf":
+            problems.append(
+                f"model chemistry {mc!r}: embedding charges reach no calculation of program {spec.program!r} through "
+                "QCEngine (its harness writes no point charges); use program pyscf, or drop `embedding`"
+            )
+            continue
+        try:
+            kind = method_kind(spec.model.method)
+        except ValueError:
+            continue  # named by the program checks
+        if driver == "hessian" or (driver == "gradient" and kind not in ("hf", "dft")):
+            problems.append(
+                f"model chemistry {mc!r}: mbpipe computes embedded energies of every method and embedded gradients "
+                f"of hf and density functionals only, not a {driver} of {spec.model.method!r}; choose driver energy"
+            )
+    return problems
 
 
 def level_problems(config: dict[str, Any], nfragments: int) -> list[str]:

@@ -44,6 +44,13 @@ def validated(raw: dict[str, Any], base_dir: str | Path) -> dict[str, Any]:
         config["molecules"] = expand_molecule_globs(config["molecules"], Path(base_dir))
     if "frames" in config and "frame" in config:
         raise ConfigError(["give `frame` (one geometry) or `frames` (several), not both"])
+    if "embedding" in config and ("molecules" in config or "frames" in config):
+        raise ConfigError(
+            [
+                "`embedding` is not combined with several geometries (`molecules`, `frames`) in mbpipe; "
+                "run one config per geometry, with `molecule` and `frame`"
+            ]
+        )
     return config
 
 

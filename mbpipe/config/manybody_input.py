@@ -37,6 +37,10 @@ def manybody_input(config: dict[str, Any]):
     }
     if "max_nbody" in config:
         keywords["max_nbody"] = config["max_nbody"]
+    if "embedding" in config:
+        from mbpipe.embedding.charges import fragment_embedding_charges
+
+        keywords["embedding_charges"] = fragment_embedding_charges(config["embedding"]["charges"], molecule)
     specification = {
         name: {
             "program": mc["program"],

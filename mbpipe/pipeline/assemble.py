@@ -53,6 +53,10 @@ def analyze(mbin, fragment_results: dict, distance_cutoffs: dict | None = None):
     else:
         analyzed = core.analyze(component_properties)
         analyzed["nbody_number"] = len(component_properties)
+        if core.embedding_charges and "ret_gradient" in analyzed:
+            from mbpipe.embedding.gradient import add_charge_forces
+
+            analyzed = add_charge_forces(core, analyzed, {label: fragment_results[label] for label in needed})
     result = computer.get_results(
         external_results=analyzed, component_results={label: fragment_results[label] for label in needed}
     )

@@ -225,6 +225,10 @@ def manybody_computer(mbin):
     """QCManyBody's sequential computer for *mbin*, set up but with no calculation run."""
     from qcmanybody.v2 import ManyBodyComputer
 
+    if mbin.specification.keywords.embedding_charges:
+        from mbpipe.pipeline.qcmanybody_compat import allow_embedding_charges
+
+        allow_embedding_charges()
     return ManyBodyComputer.from_manybodyinput(mbin, build_tasks=False)
 
 

@@ -68,6 +68,19 @@ def program_problems(mbin) -> list[str]:
     return problems
 
 
+def model_chemistry_notes(mbin) -> list[str]:
+    """What a model chemistry's method name means where a person could read it two ways: for a person to
+    check before anything runs (``mbpipe plan``)."""
+    from mbpipe.programs.pyscf.methods import dispersion
+
+    notes = []
+    for mc, spec in mbin.specification.specification.items():
+        disp = dispersion(spec.model.method) if spec.program.lower() in PYSCF_PROGRAMS else None
+        if disp is not None:
+            notes.append(f"model chemistry {mc!r}: {spec.model.method} is {disp.description}")
+    return notes
+
+
 def _pyscf_problems(mbin, spec, program: str) -> list[str]:
     """PySCF's refusals of this model chemistry, and for pyscf-gpu whether this machine has a GPU."""
     from mbpipe.programs.pyscf import gpu_problems, pyscf_problems

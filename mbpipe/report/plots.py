@@ -17,15 +17,19 @@ FORMATS = ("png", "svg")
 
 
 def convergence_figure(summary: pd.DataFrame, name: str) -> Figure:
-    """Interaction energy through each n-body level, one line per BSSE treatment (summary.csv rows)."""
+    """Interaction energy through each n-body level, one line per BSSE treatment (summary.csv rows); the
+    total energy where there is none (an embedded expansion's monomers are not isolated ones)."""
     fig, ax = _axes()
+    column = "interaction_energy_kcal_mol"
+    if summary[column].isna().all():
+        column = "total_energy_kcal_mol"
     for bsse, rows in _by_bsse(summary):
-        rows = rows.dropna(subset=["interaction_energy_kcal_mol"])
-        ax.plot(rows["nbody"], rows["interaction_energy_kcal_mol"], marker="o", label=BSSE_NAMES.get(bsse, bsse))
+        rows = rows.dropna(subset=[column])
+        ax.plot(rows["nbody"], rows[column], marker="o", label=BSSE_NAMES.get(bsse, bsse))
         last = rows.iloc[-1]
         ax.annotate(
-            f"{last['interaction_energy_kcal_mol']:.3f}",
-            (last["nbody"], last["interaction_energy_kcal_mol"]),
+            f"{last[column]:.3f}",
+            (last["nbody"], last[column]),
             textcoords="offset points",
             xytext=(6, 0),
             va="center",
@@ -34,8 +38,9 @@ def convergence_figure(summary: pd.DataFrame, name: str) -> Figure:
     ax.axhline(0.0, color="0.6", linewidth=0.8)
     _integer_levels(ax, summary["nbody"])
     ax.set_xlabel("n-body level (expansion truncated after n bodies)")
-    ax.set_ylabel("interaction energy (kcal/mol)")
-    ax.set_title(f"{name}: interaction energy through each n-body level")
+    quantity = column.removesuffix("_kcal_mol").replace("_", " ")
+    ax.set_ylabel(f"{quantity} (kcal/mol)")
+    ax.set_title(f"{name}: {quantity} through each n-body level")
     ax.legend(title="BSSE treatment")
     return fig
 

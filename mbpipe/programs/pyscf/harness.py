@@ -1,5 +1,10 @@
 """QCEngine's harness for PySCF: one AtomicInput computed in this process, one AtomicResult back.
 
+Embedding charges (``molecule.extras["embedding_charges"]``, QCManyBody's [[charge in e, [x, y, z] in
+bohr], ...]) enter the Hamiltonian through ``pyscf.qmmm``: the energy holds their interaction with the
+electrons and nuclei, not among themselves; a gradient comes with the gradient with respect to each
+charge's position in ``extras["embedding_charge_gradient"]`` (hartree/bohr, in the charges' order).
+
 PySCF is imported only inside ``compute``: registering the harness, or asking whether it is installed,
 loads none of PySCF's compiled libraries, so a process that forks workers can register it safely.
 """
@@ -19,7 +24,7 @@ from qcengine.config import TaskConfig
 from qcengine.exceptions import ConvergenceError, InputError
 from qcengine.programs.model import ProgramHarness
 
-from mbpipe.programs.pyscf.methods import method_kind, pyscf_problems, settings, xc_name
+from mbpipe.programs.pyscf.methods import dispersion, method_kind, pyscf_problems, settings, xc_name
 
 # PySCF counts memory in MB of 10**6 bytes; QCEngine's TaskConfig in GiB.
 MB_PER_GIB = 1024**3 / 1e6
@@ -58,6 +63,14 @@ class PySCFHarness(ProgramHarness):
         problems = pyscf_problems(method, driver, spec.keywords, open_shell=open_shell, gpu=self.on_gpu)
         if not isinstance(spec.model.basis, str) or not spec.model.basis:
             problems.append(f"basis {spec.model.basis!r} is not a basis-set name; give one PySCF knows, e.g. 6-31g*")
+        charges = (input_model.molecule.extras or {}).get("embedding_charges") or []
+        if charges and not problems and (
+            self.on_gpu or driver == "hessian" or (driver == "gradient" and method_kind(method) not in ("hf", "dft"))
+        ):
+            problems.append(
+                f"embedding charges are computed on the CPU for energies, and for hf and density-functional "
+                f"gradients, not for a {driver} of {method!r} on {self.name}"
+            )
         if problems:
             raise InputError(f"{self.name} cannot run this input:\n" + "\n".join(f"  - {p}" for p in problems))
         options = settings(spec.keywords)
@@ -73,7 +86,7 @@ class PySCFHarness(ProgramHarness):
         log = io.StringIO()
         mol = build_molecule(input_model.molecule, spec.model.basis, options["cart"], config.memory, log)
         try:
-            properties, extras, return_result = _run(mol, kind, method, driver, options, self.on_gpu)
+            properties, extras, return_result = _run(mol, kind, method, driver, options, self.on_gpu, charges)
         except NotImplementedError as err:
             raise InputError(f"PySCF has no {driver} for method {method!r} with these keywords: {err}") from None
         extras["pyscf"]["threads"] = lib.num_threads()
@@ -149,6 +162,12 @@ def _scf(mol, kind: str, method: str, options: dict[str, Any]):
         mf.grids.level = options["grids_level"]
     else:
         mf = (scf.RHF if closed else scf.UHF)(mol)
+    disp = dispersion(method)
+    if disp is not None:
+        # PySCF adds it to the energy, gradient and Hessian of the SCF (Hessian: finite differences of the
+        # analytic dispersion gradient). Ghost atoms reach pyscf-dispersion as atoms of charge 0, which
+        # change a dispersion energy by 1e-11 Eh or less.
+        mf.disp = disp.pyscf_disp
     if options["density_fit"]:
         mf = mf.density_fit(auxbasis=options["auxbasis"])
     mf.conv_tol = options["conv_tol"]
@@ -161,9 +180,14 @@ def _scf(mol, kind: str, method: str, options: dict[str, Any]):
     return mf
 
 
-def _run(mol, kind: str, method: str, driver: str, options: dict[str, Any], on_gpu: bool = False):
-    """Properties, extras and return_result of *method* for *driver* on *mol*."""
+def _run(mol, kind: str, method: str, driver: str, options: dict[str, Any], on_gpu: bool = False, charges=()):
+    """Properties, extras and return_result of *method* for *driver* on *mol*, in the field of the point
+    *charges* ([[charge, [x, y, z] in bohr], ...]) if any."""
     mf = _scf(mol, kind, method, options)
+    if charges:
+        from pyscf import qmmm
+
+        mf = qmmm.mm_charge(mf, [xyz for _, xyz in charges], [q for q, _ in charges], unit="Bohr")
     if on_gpu:
         # gpu4pyscf's class for the same SCF with the same settings; ImportError, never the CPU, without it.
         mf = mf.to_gpu()
@@ -181,8 +205,12 @@ def _run(mol, kind: str, method: str, driver: str, options: dict[str, Any], on_g
         extras["pyscf"]["gpu4pyscf"] = gpu4pyscf.__version__
     if kind == "dft":
         extras["pyscf"]["xc"] = mf.xc
+    if dispersion(method) is not None:
+        extras["pyscf"]["dispersion"] = dispersion(method).description
     if options["density_fit"]:
         extras["pyscf"]["auxbasis"] = str(mf.with_df.auxbasis)
+    if charges:
+        extras["pyscf"]["embedding_charges"] = len(charges)
 
     correlated = None
     energy = float(mf.e_tot)
@@ -221,15 +249,27 @@ def _run(mol, kind: str, method: str, driver: str, options: dict[str, Any], on_g
     if driver == "energy":
         return properties, extras, energy
     if driver == "gradient":
-        gradient = _on_host((correlated or mf).nuc_grad_method().kernel())
+        method_gradient = (correlated or mf).nuc_grad_method()
+        gradient = _on_host(method_gradient.kernel())
         if correlated is None:
             properties["scf_total_gradient"] = gradient
         properties["return_gradient"] = gradient
+        if charges:
+            extras["embedding_charge_gradient"] = _charge_gradient(mf, method_gradient).tolist()
         return properties, extras, gradient
     hessian = _square(mf.Hessian().kernel())
     properties["scf_total_hessian"] = hessian
     properties["return_hessian"] = hessian
     return properties, extras, hessian
+
+
+def _charge_gradient(mf, scf_gradient) -> np.ndarray:
+    """The SCF energy's gradient with respect to the embedding charges' positions: through the electrons'
+    density and through the nuclei (pyscf.qmmm's gradient object gives both)."""
+    density = mf.make_rdm1()
+    if density.ndim == 3:  # unrestricted: alpha and beta
+        density = density[0] + density[1]
+    return _on_host(scf_gradient.grad_hcore_mm(density) + scf_gradient.grad_nuc_mm())
 
 
 def _scf_properties(mf, kind: str) -> dict[str, Any]:
@@ -245,6 +285,9 @@ def _scf_properties(mf, kind: str) -> dict[str, Any]:
         "scf_total_energy": float(mf.e_tot),
         "scf_iterations": mf.cycles,
     }
+    if "dispersion" in summary:
+        # included in scf_total_energy, as Psi4 counts it
+        properties["scf_dispersion_correction_energy"] = summary["dispersion"]
     if kind == "dft":
         # PySCF's exchange-correlation energy of a hybrid includes its share of exact exchange, so the
         # Coulomb energy alone is the rest of the two-electron energy: the four parts add up to the total.

@@ -2,12 +2,20 @@
 
 ``pyscf_problems`` answers before any calculation whether a model chemistry can run, so that the
 pipeline's pre-run checks refuse a config at once and the harness refuses the same input the same way.
-Only the naming of density functionals needs PySCF itself (its libxc table); nothing here computes.
+Only the naming of density functionals needs PySCF itself (its libxc table), and of dispersion
+corrections pyscf-dispersion's parameter tables; nothing here computes.
+
+Dispersion corrections are written as Psi4 and QCManyBody users write them, a suffix on the functional
+(``b3lyp-d3``, ``pbe0-d3bj``, ``hf-d3bj``, ``b3lyp-d4``), and given to PySCF as its ``disp`` attribute
+with the damping spelled out: PySCF reads a bare ``-d3`` as no damping it knows, where Psi4 means zero
+damping. The name a user wrote is the method recorded in every result.
 """
 
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 # QCEngine's NWChem harness and QCSchema both call Hartree-Fock "hf" or "scf".
@@ -57,15 +65,100 @@ KEYWORDS: dict[str, tuple[Any, type | tuple[type, ...], str]] = {
 FIXED_XC = {"b3lyp": "b3lypg", "b3p86": "b3p86g", "x3lyp": "x3lypg"}
 
 
+# Dispersion suffix -> (PySCF's damping, what it is). Psi4's meanings: -d3 is D3 with zero damping and
+# -d3mbj modified Becke-Johnson damping, both two-body only; -d4 includes the three-body (ATM) term.
+DISPERSION = {
+    "d3": ("d3zero", "Grimme D3, zero damping (Psi4's -d3), two-body"),
+    "d3zero": ("d3zero", "Grimme D3, zero damping, two-body"),
+    "d3bj": ("d3bj", "Grimme D3, Becke-Johnson damping, two-body"),
+    "d3mzero": ("d3zerom", "Grimme D3, modified zero damping (Sherrill's), two-body"),
+    "d3mbj": ("d3bjm", "Grimme D3, modified Becke-Johnson damping (Sherrill's), two-body"),
+    "d4": ("d4", "Grimme D4, with the three-body (ATM) term"),
+}
+
+
+@dataclass(frozen=True)
+class Dispersion:
+    """The dispersion correction of a method name such as ``b3lyp-d3``: the functional without it (``hf``
+    for Hartree-Fock), the suffix as written, and PySCF's damping."""
+
+    functional: str
+    suffix: str
+    damping: str
+
+    @property
+    def pyscf_disp(self) -> str:
+        """PySCF's ``disp`` attribute: the damping and the functional whose parameters it takes."""
+        return f"{self.damping}:{self.functional}"
+
+    @property
+    def description(self) -> str:
+        return f"{self.functional} with {DISPERSION[self.suffix][1]}, from pyscf-dispersion ({self.pyscf_disp})"
+
+
+def dispersion(method: str) -> Dispersion | None:
+    """The dispersion correction that *method* asks for with a suffix of ``DISPERSION``; None without one."""
+    functional, dash, suffix = method.lower().rpartition("-")
+    if not dash or suffix not in DISPERSION or not functional:
+        return None
+    functional = "hf" if functional in HF_NAMES else functional
+    return Dispersion(functional, suffix, DISPERSION[suffix][0])
+
+
 def method_kind(method: str) -> str:
-    """The kind of a QCSchema method name: hf, dft, mp2, ccsd or ccsd(t). ValueError naming the method and
-    what is known when PySCF has no such method."""
+    """The kind of a QCSchema method name: hf, dft, mp2, ccsd or ccsd(t); hf or dft too with a dispersion
+    suffix. ValueError naming the method and what is known when PySCF has no such method."""
     method = method.lower()
+    disp = dispersion(method)
+    if disp is not None:
+        kind = "hf" if disp.functional == "hf" else _functional_kind(disp.functional)
+        _check_dispersion(method, disp)
+        return kind
     if method in HF_NAMES:
         return "hf"
     if method in CORRELATED:
         return method
     return _functional_kind(method)
+
+
+def _check_dispersion(method: str, disp: Dispersion) -> None:
+    """ValueError when pyscf-dispersion is missing, has no parameters for this functional and damping, or
+    PySCF would read the name as a different functional (wb97x-d3bj is wB97X-V's, not wB97X's)."""
+    from pyscf.scf.dispersion import parse_dft
+
+    xc = parse_dft(method)[0]
+    if xc != disp.functional and disp.functional != "hf":
+        raise ValueError(
+            f"method {method!r} is a functional of its own in PySCF ({xc!r} with its own dispersion), not "
+            f"{disp.functional!r} with a correction added; mbpipe does not run it"
+        )
+    problem = _dispersion_parameters_problem(disp.functional, disp.damping)
+    if problem:
+        suffixes = ", ".join(f"-{s}" for s in DISPERSION)
+        raise ValueError(
+            f"method {method!r}: pyscf-dispersion has no {disp.damping} parameters for {disp.functional!r} "
+            f"({problem}); try another damping ({suffixes}) or a functional it parametrises, e.g. b3lyp, pbe0, pbe"
+        )
+
+
+@lru_cache(maxsize=64)
+def _dispersion_parameters_problem(functional: str, damping: str) -> str | None:
+    """Why pyscf-dispersion cannot set up *damping* for *functional* (asked on one hydrogen atom, a few
+    milliseconds); None when it can."""
+    try:
+        from pyscf import gto
+        from pyscf.dispersion import dftd3, dftd4
+    except ImportError:
+        return "pyscf-dispersion is not installed; reinstall mbpipe, or `pip install pyscf-dispersion`"
+    atom = gto.M(atom="H 0 0 0", spin=1, basis="sto-3g", verbose=0)
+    try:
+        if damping == "d4":
+            dftd4.DFTD4Dispersion(atom, xc=functional)
+        else:
+            dftd3.DFTD3Dispersion(atom, xc=functional, version=damping)
+    except RuntimeError as err:
+        return str(err).strip() or "no parameters"
+    return None
 
 
 def _functional_kind(method: str) -> str:
@@ -81,16 +174,20 @@ def _functional_kind(method: str) -> str:
             "functionals go by their libxc names, e.g. b3lyp, b3lyp5, pbe0, pbe, wb97x"
         ) from None
     if disp is not None:
+        suffixes = ", ".join(f"-{s}" for s in DISPERSION)
         raise ValueError(
-            f"method {method!r} asks for the dispersion correction {disp!r}, which needs the pyscf-dispersion "
-            f"package that mbpipe does not install; use the functional without it ({xc!r})"
+            f"method {method!r} asks for the dispersion correction {disp!r}, which mbpipe does not know; "
+            f"write one of {suffixes} after the functional, e.g. b3lyp-d3bj"
         )
     return "dft"
 
 
 def xc_name(method: str) -> str:
-    """The name the harness gives PySCF for the functional *method* (see FIXED_XC)."""
-    return FIXED_XC.get(method.lower(), method.lower())
+    """The name the harness gives PySCF for the functional of *method* (see FIXED_XC), without any
+    dispersion suffix."""
+    disp = dispersion(method)
+    functional = disp.functional if disp else method.lower()
+    return FIXED_XC.get(functional, functional)
 
 
 def settings(keywords: dict[str, Any]) -> dict[str, Any]:
