@@ -17,7 +17,7 @@ from qcelemental import constants
 from mbpipe.crystal.cif import read_crystal
 from mbpipe.crystal.errors import CrystalError
 from mbpipe.crystal.nmers import nmers_around
-from mbpipe.crystal.unique import nmer_geometry, unique_nmers
+from mbpipe.crystal.unique import nmer_geometry, same_geometry, unique_nmers
 
 CRYSTALS = Path(__file__).resolve().parent / "data" / "crystals"
 BOHR = constants.conversion_factor("bohr", "angstrom")
@@ -163,3 +163,37 @@ def test_unique_nmers_times_replicas_equal_every_nmer():
     )
     assert abs(grouped - brute_force) < 1e-10
     assert abs(brute_force) > 1e-4  # a sum that could be wrong: not zero
+
+
+def _psi4_nmer(path: Path):
+    """(symbols, geometry in Angstrom, fragments, last noCP n-body Delta in kcal/mol) of a Psi4 output."""
+    lines = path.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("molecule "))
+    symbols, coordinates, fragments = [], [], [[]]
+    for line in lines[start + 1 :]:
+        if line.strip() == "--":
+            fragments.append([])
+        elif line.startswith("units"):
+            break
+        else:
+            symbol, *xyz = line.split()
+            fragments[-1].append(len(symbols))
+            symbols.append(symbol)
+            coordinates.append([float(x) * BOHR for x in xyz])
+    table = next(i for i, line in enumerate(lines) if "Non-Counterpoise Corrected (NoCP) energies" in line)
+    delta = float(lines[table + 2 + len(fragments)].split()[-1])
+    return tuple(symbols), np.array(coordinates), fragments, delta
+
+
+@pytest.mark.pyscf
+@pytest.mark.parametrize("nmer", ["2mer-0+1", "3mer-0+1+2", "3mer-0+1+5"])
+def test_crystalatte_ammonia_nmers_are_among_ours_with_the_same_energy(nmer):
+    """CrystaLattE's Psi4 outputs for its ammonia n-mers (HF/STO-3G, noCP, density-fitted): each is
+    one of our unique n-mers within 2.6 Angstrom, and PySCF's n-body energy of ours agrees to 0.002
+    kcal/mol (the size of a density-fitting error)."""
+    symbols, geometry, fragments, delta_kcal = _psi4_nmer(CRYSTALS / "psi4" / f"ammonia-{nmer}.out")
+    crystal = read_crystal(CRYSTALS / "ammonia.cif")
+    unique = unique_nmers(crystal, nmers_around(crystal, 0, {2: 2.6, 3: 2.6}))
+    (ours,) = [u for u in unique if same_geometry(symbols, geometry, u.symbols, u.geometry)]
+    energy = _nonadditive_energy(ours.symbols, ours.geometry, ours.fragments)
+    assert energy * constants.conversion_factor("hartree", "kcal/mol") == pytest.approx(delta_kcal, abs=2e-3)

@@ -89,11 +89,17 @@ def _fingerprint(order: int, symbols: tuple[str, ...], geometry: np.ndarray) -> 
 
 
 def _superimposable(unique: UniqueNMer, symbols: tuple[str, ...], geometry: np.ndarray) -> bool:
+    return same_geometry(symbols, geometry, unique.symbols, unique.geometry)
+
+
+def same_geometry(symbols, geometry: np.ndarray, other_symbols, other_geometry: np.ndarray) -> bool:
     """Whether some atom permutation (within each element) keeps every interatomic distance of *geometry*
-    equal to *unique*'s, to `FINGERPRINT_ANGSTROM`, and the rotation or reflection it implies superimposes
-    the two to `RMSD_ANGSTROM`."""
-    mapping = _distance_preserving_map(symbols, geometry, unique.symbols, unique.geometry)
-    return mapping is not None and _rmsd_after_fit(geometry, unique.geometry[mapping]) <= RMSD_ANGSTROM
+    (Angstrom) equal to *other_geometry*'s, to `FINGERPRINT_ANGSTROM`, and the rotation or reflection it
+    implies superimposes the two to `RMSD_ANGSTROM`."""
+    if sorted(symbols) != sorted(other_symbols):
+        return False
+    mapping = _distance_preserving_map(symbols, geometry, other_symbols, other_geometry)
+    return mapping is not None and _rmsd_after_fit(geometry, other_geometry[mapping]) <= RMSD_ANGSTROM
 
 
 def _distance_preserving_map(symbols, geometry, ref_symbols, ref_geometry) -> list[int] | None:
