@@ -18,6 +18,7 @@ its first n-mer as representative and counts its members around each reference: 
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -57,14 +58,16 @@ def nmer_geometry(crystal: Crystal, nmer: NMer) -> tuple[tuple[str, ...], np.nda
 def unique_nmers(crystal: Crystal, nmers: list[NMer]) -> list[UniqueNMer]:
     """*nmers* grouped into sets of one geometry, in the order their first members come."""
     found: list[UniqueNMer] = []
-    by_fingerprint: dict[tuple, list[tuple[np.ndarray, UniqueNMer]]] = defaultdict(list)
+    # Per kind, the sets so far in order of the sum of their distances: fingerprints within tolerance
+    # have sums within (pairs x tolerance), so only that window is compared (thousands of trimers).
+    by_kind: dict[tuple, _SortedFingerprints] = defaultdict(_SortedFingerprints)
     for nmer in nmers:
         symbols, geometry, fragments = nmer_geometry(crystal, nmer)
         kind, distances = _fingerprint(nmer.order, symbols, geometry)
         match = next(
             (
                 unique
-                for other, unique in by_fingerprint[kind]
+                for other, unique in by_kind[kind].near(distances)
                 if np.max(np.abs(other - distances)) <= FINGERPRINT_ANGSTROM
                 and _superimposable(unique, symbols, geometry)
             ),
@@ -73,9 +76,25 @@ def unique_nmers(crystal: Crystal, nmers: list[NMer]) -> list[UniqueNMer]:
         if match is None:
             match = UniqueNMer(nmer, symbols, geometry, fragments)
             found.append(match)
-            by_fingerprint[kind].append((distances, match))
+            by_kind[kind].add(distances, match)
         match.replicas[nmer.reference] = match.replicas.get(nmer.reference, 0) + 1
     return found
+
+
+class _SortedFingerprints:
+    def __init__(self):
+        self.sums: list[float] = []
+        self.entries: list[tuple[np.ndarray, UniqueNMer]] = []
+
+    def near(self, distances: np.ndarray):
+        total, width = float(distances.sum()), len(distances) * FINGERPRINT_ANGSTROM
+        first, last = bisect.bisect_left(self.sums, total - width), bisect.bisect_right(self.sums, total + width)
+        return self.entries[first:last]
+
+    def add(self, distances: np.ndarray, unique: UniqueNMer) -> None:
+        place = bisect.bisect(self.sums, float(distances.sum()))
+        self.sums.insert(place, float(distances.sum()))
+        self.entries.insert(place, (distances, unique))
 
 
 def _fingerprint(order: int, symbols: tuple[str, ...], geometry: np.ndarray) -> tuple[tuple, np.ndarray]:
