@@ -108,6 +108,14 @@ def main(argv: list[str] | None = None, runner: str = "job") -> int:
     geometries.add_argument("plots", type=Path, help="folder for the plot")
     geometries.set_defaults(handler=_geometries)
 
+    lattice = commands.add_parser("lattice", help="(rule) a crystal's lattice energy from its unique n-mers")
+    lattice.add_argument("name")
+    lattice.add_argument("lattice", type=Path, help="lattice.json to write")
+    lattice.add_argument("nmers", type=Path, help="nmers.csv to write")
+    lattice.add_argument("plots", type=Path, help="folder for the plot")
+    lattice.add_argument("--tolerance", type=float, required=True, help="largest |dE_n| difference accepted (Eh)")
+    lattice.set_defaults(handler=_lattice)
+
     args, extra = parser.parse_known_args(argv)
     if args.command != "run":
         leave_scheduler_step()
@@ -175,6 +183,8 @@ def _plan(args, _):
     import json
 
     from mbpipe.base import layout
+    from mbpipe.config.crystal import is_crystal
+    from mbpipe.crystal.catalogue import describe, read_catalogue
     from mbpipe.monitor.calibration import calibration_from_run
     from mbpipe.monitor.preview import (
         format_fragments,
@@ -200,9 +210,15 @@ def _plan(args, _):
     first_config, first_mbin = next(iter(runs.values()))
     heading, fragments = _fragments_found(first_config, first_mbin)
     nmers = nmer_preview(first_mbin, cutoffs) if cutoffs else None
+    crystal = read_catalogue(config["name"]) if is_crystal(config) else None
     if args.json:
-        print(json.dumps(preview_json(config["name"], tables, calibration, source, fragments, nmers), indent=1))
+        preview = preview_json(config["name"], tables, calibration, source, fragments, nmers)
+        if crystal:
+            preview["crystal"] = {"lines": describe(crystal)}
+        print(json.dumps(preview, indent=1))
         return
+    if crystal:
+        print("\n".join(describe(crystal)))
     print(format_fragments(heading, fragments))
     for note in model_chemistry_notes(first_mbin):
         print(note)
@@ -348,6 +364,21 @@ def _geometries(args, _):
     unfinished = write_geometries_report(args.name, args.table, args.plots)
     if unfinished:
         print(f"{len(unfinished)} geometries unfinished: {', '.join(unfinished)}", file=sys.stderr)
+
+
+def _lattice(args, _):
+    from mbpipe.crystal.lattice import LatticeCheckError
+    from mbpipe.report.lattice import write_lattice_report
+
+    try:
+        summary = write_lattice_report(args.name, args.lattice, args.nmers, args.plots, args.tolerance)
+    except LatticeCheckError as err:
+        print(err, file=sys.stderr)
+        return 1
+    for bsse, through in summary["lattice_energy"].items():
+        for order, energy in through.items():
+            per_molecule = energy["per_molecule"]["kj_mol"]
+            print(f"{bsse} lattice energy through {order} bodies: {per_molecule:.4f} kJ/mol per molecule")
 
 
 def _manybody_input(name: str):

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from mbpipe.config.crystal import crystal_nmers, is_crystal, nmer_config
 from mbpipe.config.errors import ConfigError
 from mbpipe.molecules.cluster_file import count_geometries
 from mbpipe.molecules.errors import MoleculeError
@@ -34,11 +35,14 @@ class Geometry:
 
 
 def is_many_geometries(config: dict[str, Any]) -> bool:
-    return "frames" in config or "molecules" in config
+    """A config of several geometries, or of a crystal (one geometry per unique n-mer, mbpipe/config/crystal.py)."""
+    return "frames" in config or "molecules" in config or is_crystal(config)
 
 
 def geometries(config: dict[str, Any]) -> list[Geometry]:
     """The geometries a validated config names, in a stable order (file order, then frame order)."""
+    if is_crystal(config):
+        return [Geometry(name, molecule, None, comment) for name, molecule, comment in crystal_nmers(config)]
     files = config["molecules"] if "molecules" in config else [config["molecule"]]
     several_files = len(files) > 1
     found: list[Geometry] = []
@@ -56,6 +60,8 @@ def geometries(config: dict[str, Any]) -> list[Geometry]:
 
 def geometry_config(config: dict[str, Any], geometry: Geometry) -> dict[str, Any]:
     """The config of one geometry's run: the whole config's settings, its own molecule and frame."""
+    if is_crystal(config):
+        return nmer_config(config, geometry)
     single = {key: value for key, value in config.items() if key not in ("molecules", "frames", "frame")}
     single["name"] = f"{config['name']}/{geometry.name}"
     single["molecule"] = geometry.molecule

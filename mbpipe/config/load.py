@@ -13,7 +13,7 @@ from mbpipe.config.geometries import expand_molecule_globs
 from mbpipe.config.schema import schema_problems
 from mbpipe.workflow import SCHEMA
 
-PATH_KEYS = ("molecule", "input")
+PATH_KEYS = ("molecule", "input", "crystal")
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
@@ -57,7 +57,7 @@ def validated(raw: dict[str, Any], base_dir: str | Path) -> dict[str, Any]:
 def _normalized(raw: dict[str, Any]) -> dict[str, Any]:
     """Spellings YAML allows that the schema should not have to: integer level and order keys, bare `off`."""
     config = copy.deepcopy(dict(raw))
-    for key in ("levels", "distance_cutoffs"):
+    for key in ("levels", "distance_cutoffs", "crystal_cutoffs", "crystal_com_cutoffs"):
         if isinstance(config.get(key), dict):
             config[key] = {str(k): v for k, v in config[key].items()}
     if config.get("verify") is False:

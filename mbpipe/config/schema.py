@@ -44,7 +44,8 @@ def _explain(error) -> str:
     if rule == "oneOf" and key == "config":
         return (
             "give either `molecule` and `model_chemistries`, or `input` (a QCSchema ManyBodyInput JSON file), "
-            "not both and not neither; `molecules` (several files) takes the place of `molecule`, not both"
+            "not both and not neither; `molecules` (several files) or `crystal` (a CIF) takes the place of `molecule`, "
+            "not both"
         )
     if rule in ("minItems", "minProperties"):
         return f"`{key}` is empty; give at least one entry"

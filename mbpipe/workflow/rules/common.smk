@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mbpipe.base import layout
 from mbpipe.cluster.bundle import bundle_name, ensure_costs, level_bundle, runtime_minutes
+from mbpipe.config.crystal import is_crystal
 from mbpipe.config.geometries import geometries, is_many_geometries, run_configs
 from mbpipe.config.load import validated
 from mbpipe.jobserver import server as job_server
@@ -65,6 +66,8 @@ config.clear()
 config.update(_validated)
 
 NAME = config["name"]
+# A crystal's unique n-mers are the geometries of its run (mbpipe/config/crystal.py).
+CRYSTAL = is_crystal(config)
 # One run, or one per geometry (results/<name>/<geometry>/), each planned on its own.
 GEOMETRIES = geometries(config) if is_many_geometries(config) else []
 RUN_CONFIGS = run_configs(config, GEOMETRIES)
@@ -193,6 +196,7 @@ def final_targets(wildcards):
         *FILES.final_outputs(config["verify"]),
         *expand(rules.report.output, name=list(PLANS)),
         *expand(rules.fragment_table.output, name=list(PLANS)),
+        *([layout.LATTICE.format(name=NAME)] if CRYSTAL else []),
     ]
 
 

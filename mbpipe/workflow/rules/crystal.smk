@@ -1,0 +1,29 @@
+# Only for a crystal config: the lattice energy from every unique n-mer's expansion, in results/<name>/.
+if CRYSTAL:
+
+    localrules:
+        lattice,
+
+    rule lattice:
+        input:
+            summaries=FILES.summaries(),
+            verifications=[FILES.verification(name, config["verify"]) for name in PLANS],
+            catalogue=layout.CRYSTAL_CATALOGUE.format(name=NAME),
+        output:
+            lattice=layout.LATTICE.format(name=NAME),
+            nmers=report(layout.NMER_TABLE.format(name=NAME), caption="../report/nmers.rst", category="Crystal"),
+            plot=report(
+                layout.plot_file("lattice.png").format(name=NAME),
+                caption="../report/lattice.rst",
+                category="Crystal",
+            ),
+            svg=layout.plot_file("lattice.svg").format(name=NAME),
+        log:
+            layout.LATTICE_LOG.format(name=NAME),
+        params:
+            mbpipe=MBPIPE,
+            name=NAME,
+            tolerance=config["tolerance"],
+        shell:
+            "{params.mbpipe} lattice {params.name} {output.lattice} {output.nmers} "
+            '"$(dirname {output.plot})" --tolerance {params.tolerance} > {log} 2>&1'
