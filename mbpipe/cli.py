@@ -1,4 +1,5 @@
-"""The ``mbpipe`` command: ``mbpipe run`` for people, the other subcommands for the workflow's rules."""
+"""The ``mbpipe`` command: ``run``, ``plan``, ``status`` and ``failures`` for people; ``serve`` for the
+job server a Snakemake starts; and the subcommands the workflow's rules run (mbpipe/run/rule_commands.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from mbpipe.cluster.scheduler import leave_scheduler_step
+from mbpipe.run.rule_commands import add_rule_commands
 
 
 def main(argv: list[str] | None = None, runner: str = "job") -> int:
@@ -45,76 +47,17 @@ def main(argv: list[str] | None = None, runner: str = "job") -> int:
     )
     status.set_defaults(handler=_status)
 
-    fragment = commands.add_parser("fragment", help="(rule) run one fragment calculation")
-    fragment.add_argument("input", type=Path)
-    fragment.add_argument("result", type=Path)
-    fragment.add_argument("--ncores", type=int, default=1)
-    fragment.add_argument("--memory-mb", type=float, default=2000)
-    fragment.add_argument("--attempt", type=int, default=1, help="Snakemake's attempt number (retries)")
-    fragment.set_defaults(handler=_fragment)
-
     serve = commands.add_parser("serve", help="(Snakemake) the warm process that runs one Snakemake's jobs")
     serve.add_argument("address", type=Path, help="the Unix socket to listen at")
     serve.add_argument("--programs", nargs="*", default=[], help="QC programs to start up once (version probe)")
     serve.add_argument("--parent", type=int, required=True, help="stop when this process (Snakemake) ends")
     serve.set_defaults(handler=_serve)
 
-    gate = commands.add_parser("gate", help="(rule) check a level's fragment results and write its gate")
-    gate.add_argument("name")
-    gate.add_argument("level", type=int)
-    gate.add_argument("output", type=Path)
-    gate.set_defaults(handler=_gate)
-
-    level = commands.add_parser("level", help="(rule) the many-body result through one n-body level")
-    level.add_argument("name")
-    level.add_argument("level", type=int)
-    level.add_argument("output", type=Path)
-    level.set_defaults(handler=_level)
-
-    assemble = commands.add_parser("assemble", help="(rule) the many-body result and its summary table")
-    assemble.add_argument("name")
-    assemble.add_argument("manybody", type=Path)
-    assemble.add_argument("summary", type=Path)
-    assemble.set_defaults(handler=_assemble)
-
     failures = commands.add_parser("failures", help="list the failed and rejected fragments of a run")
     failures.add_argument("name")
     failures.set_defaults(handler=_failures)
 
-    verify = commands.add_parser("verify", help="(rule) compare with QCManyBody's sequential computer")
-    verify.add_argument("name")
-    verify.add_argument("manybody", type=Path)
-    verify.add_argument("output", type=Path)
-    verify.add_argument("--sequential", type=Path, help="where to keep the sequential result (a screened run has none)")
-    verify.add_argument("--tolerance", type=float, required=True)
-    verify.set_defaults(handler=_verify)
-
-    report = commands.add_parser("report", help="(rule) convergence and contribution plots and verification table")
-    report.add_argument("name")
-    report.add_argument("plots", type=Path, help="folder for the plots")
-    report.add_argument("verification_table", type=Path, help="the verification table to write (CSV)")
-    report.add_argument("verification", type=Path, nargs="?", help="the run's verification.json; none if not verified")
-    report.set_defaults(handler=_report)
-
-    fragment_table = commands.add_parser("fragment-table", help="(rule) fragment table and wall-time plot of a run")
-    fragment_table.add_argument("name")
-    fragment_table.add_argument("table", type=Path, help="the fragment table to write (CSV)")
-    fragment_table.add_argument("plots", type=Path, help="folder for the plot")
-    fragment_table.set_defaults(handler=_fragment_table)
-
-    geometries = commands.add_parser("geometries", help="(rule) the geometries of a run side by side: table and plot")
-    geometries.add_argument("name")
-    geometries.add_argument("table", type=Path, help="the table to write (CSV)")
-    geometries.add_argument("plots", type=Path, help="folder for the plot")
-    geometries.set_defaults(handler=_geometries)
-
-    lattice = commands.add_parser("lattice", help="(rule) a crystal's lattice energy from its unique n-mers")
-    lattice.add_argument("name")
-    lattice.add_argument("lattice", type=Path, help="lattice.json to write")
-    lattice.add_argument("nmers", type=Path, help="nmers.csv to write")
-    lattice.add_argument("plots", type=Path, help="folder for the plot")
-    lattice.add_argument("--tolerance", type=float, required=True, help="largest |dE_n| difference accepted (Eh)")
-    lattice.set_defaults(handler=_lattice)
+    add_rule_commands(commands)
 
     args, extra = parser.parse_known_args(argv)
     if args.command != "run":
@@ -248,52 +191,11 @@ def _status(args, _):
     return watch(args.results, args.watch)
 
 
-def _fragment(args, _):
-    from mbpipe.pipeline.fragment import run_fragment
-
-    succeeded = run_fragment(args.input, args.result, args.ncores, args.memory_mb, args.attempt, args.runner)
-    return 0 if succeeded else 1
-
-
 def _serve(args, _):
     from mbpipe.jobserver.server import serve
     from mbpipe.jobserver.warm_up import warm_up
 
     serve(args.address, args.parent, dispatch=main, warm_up=lambda: warm_up(args.programs))
-
-
-def _gate(args, _):
-    from mbpipe.pipeline.gate import write_gate
-    from mbpipe.pipeline.plan import load_plan
-
-    write_gate(args.name, args.level, load_plan(args.name).labels(args.level), args.output)
-
-
-def _level(args, _):
-    from mbpipe.base.jsonio import write_model_atomic
-    from mbpipe.pipeline.assemble import analyze, load_fragment_results, through_level
-    from mbpipe.pipeline.plan import load_plan
-
-    plan = load_plan(args.name)
-    mbin = through_level(_manybody_input(args.name), args.level)
-    result = analyze(mbin, load_fragment_results(plan, upto=args.level), plan.distance_cutoffs)
-    print(result.stdout)
-    write_model_atomic(args.output, result)
-
-
-def _assemble(args, _):
-    from mbpipe.base.jsonio import write_model_atomic, write_text_atomic
-    from mbpipe.pipeline.assemble import analyze, load_fragment_results
-    from mbpipe.pipeline.plan import load_plan
-    from mbpipe.pipeline.summary import energy_table, format_table
-
-    plan = load_plan(args.name)
-    result = analyze(_manybody_input(args.name), load_fragment_results(plan), plan.distance_cutoffs)
-    table = energy_table(result)
-    print(result.stdout)
-    print(format_table(table))
-    write_model_atomic(args.manybody, result)
-    write_text_atomic(args.summary, table.to_csv(index=False))
 
 
 def _failures(args, _):
@@ -302,88 +204,3 @@ def _failures(args, _):
     report = failure_report(args.name)
     print(report or f"no failed or rejected fragments in results/{args.name}")
     return 1 if report else 0
-
-
-def _verify(args, _):
-    from qcmanybody.models.v2 import ManyBodyResult
-
-    from mbpipe.base.jsonio import write_json_atomic, write_model_atomic
-    from mbpipe.pipeline.assemble import load_fragment_results
-    from mbpipe.pipeline.plan import load_plan
-    from mbpipe.pipeline.verify import compare, format_comparison, fragment_task_settings, sequential_result
-
-    pipeline = ManyBodyResult.model_validate_json(args.manybody.read_text())
-    plan = load_plan(args.name)
-    fragment_results = load_fragment_results(plan)
-    if plan.screens:
-        from mbpipe.pipeline.screened_check import check, kept_increment_sums
-
-        expected = kept_increment_sums(_manybody_input(args.name), fragment_results, plan.distance_cutoffs)
-        comparison = check(pipeline, expected, args.tolerance, plan.screened_calculations)
-        print(comparison["sequential_comparison"])
-    elif args.sequential is None:
-        raise SystemExit("mbpipe verify: give --sequential, the file for the sequential result")
-    else:
-        ncores, memory_mb = fragment_task_settings(fragment_results)
-        mbin = _manybody_input(args.name)
-        if mbin.specification.keywords.embedding_charges:
-            from mbpipe.pipeline.embedded_sequential import sequential_embedded_result
-
-            sequential = sequential_embedded_result(mbin, ncores, memory_mb)
-        else:
-            sequential = sequential_result(mbin, ncores, memory_mb)
-        write_model_atomic(args.sequential, sequential)
-        comparison = compare(pipeline, sequential, args.tolerance)
-        if mbin.specification.keywords.embedding_charges:
-            from mbpipe.pipeline.embedded_sequential import METHOD, SEQUENTIAL_COMPARISON
-
-            comparison.update(method=METHOD, sequential_comparison=SEQUENTIAL_COMPARISON)
-    print(format_comparison(comparison))
-    if not comparison["passed"]:
-        against = "the sums of its kept n-mers' increments" if plan.screens else "QCManyBody's sequential result"
-        print(f"{args.manybody} differs from {against}; see the table above", file=sys.stderr)
-        return 1
-    write_json_atomic(args.output, comparison)
-
-
-def _report(args, _):
-    from mbpipe.report.files import write_expansion_report
-
-    write_expansion_report(args.name, args.plots, args.verification_table, args.verification)
-
-
-def _fragment_table(args, _):
-    from mbpipe.report.files import write_fragment_report
-
-    write_fragment_report(args.name, args.plots, args.table)
-
-
-def _geometries(args, _):
-    from mbpipe.report.files import write_geometries_report
-
-    unfinished = write_geometries_report(args.name, args.table, args.plots)
-    if unfinished:
-        print(f"{len(unfinished)} geometries unfinished: {', '.join(unfinished)}", file=sys.stderr)
-
-
-def _lattice(args, _):
-    from mbpipe.crystal.lattice import LatticeCheckError
-    from mbpipe.report.lattice import write_lattice_report
-
-    try:
-        summary = write_lattice_report(args.name, args.lattice, args.nmers, args.plots, args.tolerance)
-    except LatticeCheckError as err:
-        print(err, file=sys.stderr)
-        return 1
-    for bsse, through in summary["lattice_energy"].items():
-        for order, energy in through.items():
-            per_molecule = energy["per_molecule"]["kj_mol"]
-            print(f"{bsse} lattice energy through {order} bodies: {per_molecule:.4f} kJ/mol per molecule")
-
-
-def _manybody_input(name: str):
-    from qcmanybody.models.v2 import ManyBodyInput
-
-    from mbpipe.base import layout
-
-    return ManyBodyInput.model_validate_json(layout.path(layout.MANYBODY_INPUT, name=name).read_text())

@@ -215,3 +215,16 @@ def test_a_job_request_reaches_the_server_as_the_job_sent_it():
     environment = {b"PATH": b"/usr/bin", b"EMPTY": b"", b"EQUALS": b"a=b=c", b"LATIN1": "caf\xe9".encode("latin-1")}
     request = encode_request(argv, b"/runs/w\xe4ter", environment, 0o027)
     assert decode_request(request) == (argv, b"/runs/w\xe4ter", environment, 0o027)
+
+
+def test_the_client_hands_every_rule_command_and_only_those_to_the_server():
+    """The job client keeps the rules' command names on the standard library alone: the two lists
+    must name the same commands, and each must be one the `mbpipe` command knows."""
+    import argparse
+
+    from mbpipe.jobserver import client
+    from mbpipe.run.rule_commands import RULE_COMMANDS, add_rule_commands
+
+    commands = argparse.ArgumentParser().add_subparsers()
+    add_rule_commands(commands)
+    assert set(client.RULE_COMMANDS) == set(RULE_COMMANDS) == set(commands.choices)

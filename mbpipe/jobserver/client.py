@@ -15,7 +15,7 @@ import sys
 # The socket of the job server of the Snakemake that started this job; jobs inherit the variable.
 ADDRESS_VARIABLE = "MBPIPE_JOB_SERVER"
 # The commands the workflow's rules run; the others are for people and always run in their own process.
-RULE_COMMANDS = {"fragment", "gate", "level", "assemble", "verify", "report", "fragment-table", "geometries"}
+RULE_COMMANDS = {"fragment", "gate", "level", "assemble", "verify", "report", "fragment-table", "geometries", "lattice"}
 # Ahead of the request: its length, and the job's stdout and stderr (passed as file descriptors).
 LENGTH_BYTES = 8
 PASSED_FDS = (1, 2)

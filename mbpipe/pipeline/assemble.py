@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from mbpipe.base import layout
 from mbpipe.base.labels import decode_label
-from mbpipe.pipeline.plan import Plan, manybody_computer
+from mbpipe.pipeline.plan import Plan, load_manybody_input, load_plan, manybody_computer
 from mbpipe.pipeline.qcmanybody_compat import PROPERTIES, planned_labels
 
 
@@ -104,3 +104,28 @@ def _properties(result) -> dict:
         if value is not None:
             values[prop] = value
     return values
+
+
+def write_level_result(name: str, level: int, output) -> None:
+    """The many-body result of run *name* through *level* bodies, written to *output* (the level rule)."""
+    from mbpipe.base.jsonio import write_model_atomic
+
+    plan = load_plan(name)
+    mbin = through_level(load_manybody_input(name), level)
+    result = analyze(mbin, load_fragment_results(plan, upto=level), plan.distance_cutoffs)
+    print(result.stdout)
+    write_model_atomic(output, result)
+
+
+def write_assembly(name: str, manybody, summary) -> None:
+    """The many-body result of run *name* and its table of energies through each level (the assemble rule)."""
+    from mbpipe.base.jsonio import write_model_atomic, write_text_atomic
+    from mbpipe.pipeline.summary import energy_table, format_table
+
+    plan = load_plan(name)
+    result = analyze(load_manybody_input(name), load_fragment_results(plan), plan.distance_cutoffs)
+    table = energy_table(result)
+    print(result.stdout)
+    print(format_table(table))
+    write_model_atomic(manybody, result)
+    write_text_atomic(summary, table.to_csv(index=False))

@@ -263,3 +263,10 @@ def load_plan(name: str) -> Plan:
     if not plan_file.exists():
         raise FileNotFoundError(f"{plan_file} does not exist; run the workflow (or `mbpipe plan`) first")
     return _plan_from_json(name, read_json(plan_file))
+
+
+def load_manybody_input(name: str):
+    """The ManyBodyInput the plan of run *name* was made from (its input.json)."""
+    from qcmanybody.models.v2 import ManyBodyInput
+
+    return ManyBodyInput.model_validate_json(layout.path(layout.MANYBODY_INPUT, name=name).read_text())
