@@ -98,12 +98,12 @@ def embedding_config_problems(config: dict[str, Any]) -> list[str]:
 def embedding_problems(mbin) -> list[str]:
     """Embedding charges reach PySCF's calculations only (mbpipe's harness puts them in the Hamiltonian);
     QCEngine's NWChem and MOPAC harnesses read none, so they are refused rather than dropped."""
-    from mbpipe.embedding.charges import charge_problems
-    from mbpipe.programs.pyscf.methods import method_kind
-
     keywords = mbin.specification.keywords
     if not keywords.embedding_charges:
         return []
+    from mbpipe.embedding.charges import charge_problems
+    from mbpipe.programs.pyscf.methods import method_kind
+
     problems = charge_problems(keywords.embedding_charges, mbin.molecule)
     driver = str(getattr(mbin.specification.driver, "value", mbin.specification.driver))
     for mc, spec in mbin.specification.specification.items():

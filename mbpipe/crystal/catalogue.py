@@ -96,9 +96,9 @@ def _make(name: str, cif: str, cutoffs, com_cutoffs, key: str) -> Catalogue:
 
 
 def _schema_molecule(label: str, nmer) -> dict:
-    from qcelemental import constants
+    from mbpipe.molecules.units import ANGSTROM_TO_BOHR
 
-    to_bohr = constants.conversion_factor("angstrom", "bohr")
+    to_bohr = ANGSTROM_TO_BOHR
     return {
         "schema_name": "qcschema_molecule",
         "schema_version": 2,

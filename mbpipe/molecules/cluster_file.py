@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from mbpipe.molecules.errors import MoleculeError
+from mbpipe.molecules.units import ANGSTROM_TO_BOHR
 
 FRAGMENTATIONS = ("separators", "connectivity")
 
@@ -134,8 +135,6 @@ def _psi4_source(path: Path) -> _Source:
 
 
 def _xyz_sources(path: Path) -> list[_Source]:
-    from qcelemental import constants
-
     from mbpipe.molecules.xyz import parse_xyz
 
     geometries = parse_xyz(path.read_text(), f"`molecule` {path}")
@@ -147,7 +146,7 @@ def _xyz_sources(path: Path) -> list[_Source]:
             "schema_version": 3,
             "name": f"{path.stem}-frame{geometry.frame}" if several else path.stem,
             "symbols": list(geometry.symbols),
-            "geometry": geometry.coordinates * constants.conversion_factor("angstrom", "bohr"),
+            "geometry": geometry.coordinates * ANGSTROM_TO_BOHR,
             "fragments": [list(fragment.atoms) for fragment in geometry.fragments],
         }
         if geometry.comment:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from mbpipe.molecules.errors import MoleculeError
+from mbpipe.molecules.units import ANGSTROM_TO_BOHR
 
 # A line that only a Psi4 string has: XYZ text has none of these.
 _DIRECTIVE = re.compile(
@@ -35,7 +36,7 @@ def read_psi4_string(text: str, source: str) -> tuple[dict[str, Any], dict[str, 
     """(QCSchema molecule dict, schema_version 3, geometry in bohr; what the string states of charges
     and multiplicities: `fragment_charges`, `fragment_multiplicities` with None where it says nothing,
     `molecular_charge`, `molecular_multiplicity`).  *source* names the file in messages."""
-    from qcelemental import constants, molparse
+    from qcelemental import molparse
     from qcelemental.exceptions import MoleculeFormatError, ValidationError
 
     block = _MOLECULE_BLOCK.search(text)
@@ -51,7 +52,7 @@ def read_psi4_string(text: str, source: str) -> tuple[dict[str, Any], dict[str, 
     except (MoleculeFormatError, ValidationError) as err:
         raise MoleculeError([f"{source} is not a molecule Psi4 reads: {err}"]) from None
     molecule = record["qm"]
-    to_bohr = 1.0 if molecule["units"] == "Bohr" else constants.conversion_factor("angstrom", "bohr")
+    to_bohr = 1.0 if molecule["units"] == "Bohr" else ANGSTROM_TO_BOHR
     bounds = [0, *molecule["fragment_separators"], len(molecule["elem"])]
     data = {
         "schema_name": "qcschema_molecule",
