@@ -10,6 +10,7 @@ from mbpipe.config.geometries import geometries, is_many_geometries, run_configs
 from mbpipe.config.load import validated
 from mbpipe.jobserver import server as job_server
 from mbpipe.monitor.failures import failure_report
+from mbpipe.pipeline.audit import set_aside_unusable_results
 from mbpipe.pipeline.fragment import retry_memory_mb
 from mbpipe.pipeline.geometries import write_geometry_list
 from mbpipe.pipeline.plan import ensure_plan
@@ -41,8 +42,10 @@ RUN_CONFIGS = run_configs(config, GEOMETRIES)
 PLANS = {name: ensure_plan(run_config) for name, run_config in RUN_CONFIGS.items()}
 COSTS = {name: ensure_costs(RUN_CONFIGS[name], plan) for name, plan in PLANS.items()}
 FILES = RunFiles(PLANS, geometries_of=NAME if GEOMETRIES else None)
-if GEOMETRIES:
-    write_geometry_list(NAME, GEOMETRIES)
+if workflow.is_main_process:
+    # a damaged result, moved aside now, is recomputed by this run (not by a job's own Snakemake on a cluster)
+    for plan in PLANS.values():
+        print(set_aside_unusable_results(plan), end="", file=sys.stderr)
 MBPIPE = job_command(sys.executable)
 GPU_MODEL_CHEMISTRIES = {
     mc for plan in PLANS.values() for mc, program in plan.model_chemistry_programs.items() if program in GPU_PROGRAMS

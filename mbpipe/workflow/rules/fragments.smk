@@ -26,7 +26,9 @@ rule gate:
     input:
         level_fragment_results,
     output:
-        layout.LEVEL_GATE,
+        # kept in place while it is rewritten, and restored if that fails: finished fragments of the
+        # level above take it as `ancient` and are left alone only while it exists
+        update(layout.LEVEL_GATE),
     log:
         layout.GATE_LOG,
     params:
