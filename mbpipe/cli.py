@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None, runner: str = "job") -> int:
     fragment.add_argument("--ncores", type=int, default=1)
     fragment.add_argument("--memory-mb", type=float, default=2000)
     fragment.add_argument("--attempt", type=int, default=1, help="Snakemake's attempt number (retries)")
+    fragment.add_argument("--time-limit-s", type=float, help="stop the calculation after this many seconds")
     fragment.set_defaults(handler=_fragment)
 
     serve = commands.add_parser("serve", help="(Snakemake) the warm process that runs one Snakemake's jobs")
@@ -237,7 +238,9 @@ def _status(args, _):
 def _fragment(args, _):
     from mbpipe.pipeline.fragment import run_fragment
 
-    succeeded = run_fragment(args.input, args.result, args.ncores, args.memory_mb, args.attempt, args.runner)
+    succeeded = run_fragment(
+        args.input, args.result, args.ncores, args.memory_mb, args.attempt, args.runner, args.time_limit_s
+    )
     return 0 if succeeded else 1
 
 

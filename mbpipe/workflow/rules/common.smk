@@ -14,6 +14,7 @@ from mbpipe.pipeline.audit import set_aside_unusable_results
 from mbpipe.pipeline.fragment import retry_memory_mb
 from mbpipe.pipeline.geometries import write_geometry_list
 from mbpipe.pipeline.plan import ensure_plan
+from mbpipe.pipeline.time_limit import time_limit_s
 from mbpipe.programs.capabilities import GPU_PROGRAMS
 from mbpipe.run.jobs import JOB_ENVIRONMENT, job_command
 from mbpipe.run.launch import let_snakemake_end
@@ -135,6 +136,13 @@ def fragment_bundle(wildcards):
 
 def fragment_runtime(wildcards, attempt):
     return runtime_minutes(COSTS[wildcards.name][int(wildcards.level)][wildcards.label], attempt)
+
+
+def fragment_time_limit(wildcards, attempt):
+    """Seconds after which the calculation is stopped, here as under a cluster's scheduler (a string:
+    Snakemake rounds a number resource to whole units)."""
+    return f'{time_limit_s(config["fragment_time_limit_s"], fragment_runtime(wildcards, attempt), attempt):g}'
+
 
 
 def failure_summary():

@@ -15,11 +15,12 @@ rule fragment:
         mem_mb=fragment_memory_mb,
         attempt=attempt_number,
         runtime=fragment_runtime,
+        time_limit_s=fragment_time_limit,
         # a constant where no model chemistry computes on a GPU: no function call per job
         gpu=fragment_gpus if GPU_MODEL_CHEMISTRIES else 0,
     shell:
         "{params.mbpipe} fragment {input.spec} {output} --ncores {threads} --memory-mb {resources.mem_mb}"
-        " --attempt {resources.attempt} > {log} 2>&1"
+        " --attempt {resources.attempt} --time-limit-s {resources.time_limit_s} > {log} 2>&1"
 
 
 rule gate:
