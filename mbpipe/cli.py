@@ -209,7 +209,7 @@ def _plan(args, _):
         print(json.dumps(preview_json(config["name"], tables, calibration, source, fragments, nmers), indent=1))
         return
     print(format_fragments(heading, fragments))
-    if len(runs) == 1:
+    if list(tables) == [config["name"]]:  # one geometry of `frames: all` is still a run of geometries
         print(format_preview(config["name"], tables[config["name"]], calibration, source, nmers))
     else:
         print(format_geometries_preview(config["name"], tables, calibration, source))
