@@ -165,7 +165,7 @@ def _plan(args, _):
     print(format_fragments(heading, fragments))
     for note in model_chemistry_notes(first_mbin):
         print(note)
-    if len(runs) == 1:
+    if list(tables) == [config["name"]]:  # one geometry of `frames: all` is still a run of geometries
         print(format_preview(config["name"], tables[config["name"]], calibration, source, nmers))
     else:
         print(format_geometries_preview(config["name"], tables, calibration, source))

@@ -4,8 +4,10 @@ A file holds one geometry, or several one after another.  Each geometry may open
 line and a comment line (several geometries must, or we could not tell where one ends).  Fragments
 may be separated by ``--`` lines, each fragment optionally opening with a ``charge multiplicity``
 line, the convention QCElemental's Psi4-style reader follows.  Atom lines are ``symbol x y z`` in
-Angstrom; numbers in any float notation, Fortran's ``1.0D-02`` included; symbols in any case; further
-columns (extended XYZ's forces or velocities) are ignored.
+Angstrom, or ``Z x y z`` with the atomic number, as several MD and QC programs write them; numbers in
+any float notation, Fortran's ``1.0D-02`` included; symbols in any case; further columns (extended
+XYZ's forces or velocities) are ignored.  A byte-order mark (Windows editors save UTF-8 with one),
+Windows line ends and tabs are read as what they stand for.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ class XyzGeometry:
 
 def parse_xyz(text: str, source: str) -> list[XyzGeometry]:
     """Every geometry of an XYZ text, in file order.  *source* names the file in error messages."""
-    lines = list(enumerate(text.splitlines(), start=1))
+    lines = list(enumerate(text.removeprefix("\ufeff").splitlines(), start=1))
     position = _next_filled(lines, 0)
     if position is None:
         raise MoleculeError([f"{source} is empty; give one {ATOM_LINE} line per atom"])
@@ -128,6 +130,8 @@ def _atom(fields: list[str], number: int, line: str, source: str) -> tuple[str, 
             [f"{source} line {number}: {line.strip()!r} is not an atom ({ATOM_LINE}), `--` or `charge multiplicity`"]
         )
     symbol = fields[0]
+    if symbol.isdigit():
+        return _element_numbered(int(symbol), number, source), tuple(_number(t, number, source) for t in fields[1:4])
     try:
         element = periodictable.to_E(symbol) if symbol.isalpha() else None
     except NotAnElementError:
@@ -139,6 +143,21 @@ def _atom(fields: list[str], number: int, line: str, source: str) -> tuple[str, 
              "on each atom line"]
         )  # fmt: skip
     return element, tuple(_number(token, number, source) for token in fields[1:4])
+
+
+def _element_numbered(atomic_number: int, number: int, source: str) -> str:
+    from qcelemental import periodictable
+    from qcelemental.exceptions import NotAnElementError
+
+    try:
+        if atomic_number > 0:
+            return periodictable.to_E(atomic_number)
+    except NotAnElementError:
+        pass
+    raise MoleculeError(
+        [f"{source} line {number}: {atomic_number} is not an atomic number (1 to 118); write the element's "
+         "symbol or atomic number first on each atom line"]
+    )  # fmt: skip
 
 
 def _number(token: str, number: int, source: str) -> float:
@@ -170,7 +189,7 @@ def _not_a_count(previous: XyzGeometry, number: int, line: str, source: str) -> 
         )
     return (
         f"{source} line {number}: {line.strip()!r} follows geometry {previous.frame} where the atom count of the "
-        "next geometry, or the end of the file, should be"
+        "next geometry, or the end of the file, should be; remove it, or correct the atom count above"
     )
 
 

@@ -20,6 +20,8 @@ from mbpipe.base.jsonio import write_model_atomic, write_text_atomic
 # QCEngine's error types (qcengine.exceptions): an input error fails the same way every time.
 NOT_RETRIED = {"input_error"}
 RESOURCE_ERROR = "resource_error"
+# Stopped at its time limit (mbpipe/pipeline/time_limit.py): retried with a longer one.
+TIMEOUT = "timeout"
 
 
 def input_digest(text: str | bytes) -> str:
@@ -78,10 +80,12 @@ def run_fragment(
     memory_mb: float = 2000,
     attempt: int = 1,
     runner: str = "job",
+    time_limit_s: float | None = None,
 ) -> bool:
     """Run the AtomicInput in *input_path*; write the AtomicResult to *result_path*, or an error record
     beside it.  Returns whether the calculation succeeded.  *runner* records where it ran: "job" (the
-    fragment job's own process) or "job-server" (see mbpipe/jobserver/server.py).
+    fragment job's own process) or "job-server" (see mbpipe/jobserver/server.py).  Past *time_limit_s*
+    seconds the calculation, its program included, is stopped and recorded as a `timeout`.
 
     A retry (*attempt* > 1) of a calculation whose last attempt QCEngine judged an input error is not
     run again: the same input would fail the same way.
@@ -96,7 +100,35 @@ def run_fragment(
             file=sys.stderr,
         )
         return False
+    # tries of this very input so far, this one included, across reruns too
+    attempts = earlier["extras"]["mbpipe"].get("attempts", 1) + 1 if earlier else 1
+    record = {
+        "input_sha256": input_digest(text),
+        "host": socket.gethostname(),
+        "ncores": ncores,
+        "memory_mb": memory_mb,
+        "attempts": attempts,
+        "runner": runner,
+        # The batch job that ran the calculation on a cluster, None elsewhere.
+        "scheduler_job_id": os.environ.get("SLURM_JOB_ID") or os.environ.get("PBS_JOBID"),
+    }
+    if time_limit_s is None:
+        return _calculate(text, Path(result_path), record)
+    from mbpipe.pipeline.time_limit import call_with_time_limit
 
+    started, t0 = datetime.now(UTC), time.perf_counter()
+    succeeded = call_with_time_limit(lambda: _calculate(text, Path(result_path), record), time_limit_s)
+    if succeeded is None:
+        timing = {"started": started.isoformat(), "finished": datetime.now(UTC).isoformat()}
+        record = {**record, **timing, "wall_time_s": time.perf_counter() - t0}
+        _record_timeout(text, Path(result_path), record, time_limit_s)
+        return False
+    return succeeded
+
+
+def _calculate(text: str, result_path: Path, record: dict) -> bool:
+    """The calculation through QCEngine; its result or error record written, *record* in its
+    `extras.mbpipe` with the times added."""
     import qcengine
     from qcelemental.models.v2 import AtomicInput
 
@@ -105,10 +137,8 @@ def run_fragment(
 
     register_programs()
     atomic_input = AtomicInput.model_validate_json(text)
-    error_file = error_path(result_path)
-    # tries of this very input so far, this one included, across reruns too
-    attempts = earlier["extras"]["mbpipe"].get("attempts", 1) + 1 if earlier else 1
     program = atomic_input.specification.program
+    ncores = record["ncores"]
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     with threads_limited_to(ncores):
@@ -116,35 +146,45 @@ def run_fragment(
             atomic_input,
             program,
             raise_error=False,
-            task_config={"ncores": ncores, "memory": memory_mb / 1024},
+            task_config={"ncores": ncores, "memory": record["memory_mb"] / 1024},
         )
     record = {
-        "input_sha256": input_digest(text),
-        "host": socket.gethostname(),
+        **record,
         "started": started.isoformat(),
         "finished": datetime.now(UTC).isoformat(),
         "wall_time_s": time.perf_counter() - t0,
-        "ncores": ncores,
-        "memory_mb": memory_mb,
-        "attempts": attempts,
-        "runner": runner,
-        # The batch job that ran the calculation on a cluster, None elsewhere.
-        "scheduler_job_id": os.environ.get("SLURM_JOB_ID") or os.environ.get("PBS_JOBID"),
     }
     if getattr(result, "success", False):
         extras = {**result.extras, "mbpipe": record}
         write_model_atomic(result_path, result.model_copy(update={"extras": extras}))
-        error_file.unlink(missing_ok=True)
+        error_path(result_path).unlink(missing_ok=True)
         return True
+    _write_error_record(result_path, result.model_copy(update={"extras": {**(result.extras or {}), "mbpipe": record}}))
+    return False
 
-    error = result.error
-    write_text_atomic(
-        error_file,
-        result.model_copy(update={"extras": {**(result.extras or {}), "mbpipe": record}}).model_dump_json(indent=1),
+
+def _record_timeout(text: str, result_path: Path, record: dict, time_limit_s: float) -> None:
+    from qcelemental.models.v2 import AtomicInput, ComputeError, FailedOperation
+
+    message = (
+        f"stopped after {time_limit_s:g} s, the time limit of attempt {record['attempts']} (a retry gets the limit "
+        "times its attempt number; set fragment_time_limit_s in the config for another limit)"
     )
+    failed = FailedOperation(
+        input_data=AtomicInput.model_validate_json(text),
+        error=ComputeError(error_type=TIMEOUT, error_message=message),
+        extras={"mbpipe": {**record, "time_limit_s": time_limit_s}},
+    )
+    _write_error_record(result_path, failed)
+
+
+def _write_error_record(result_path: Path, failed) -> None:
+    error_file = error_path(result_path)
+    write_text_atomic(error_file, failed.model_dump_json(indent=1))
+    error = failed.error
+    program = failed.input_data.specification.program if failed.input_data else "the program"
     print(
-        f"fragment {Path(result_path).stem} failed in {program}: {error.error_type}: {error.error_message}\n"
+        f"fragment {result_path.stem} failed in {program}: {error.error_type}: {error.error_message}\n"
         f"error record: {error_file}",
         file=sys.stderr,
     )
-    return False

@@ -7,6 +7,7 @@ from; a result that fails the check is moved aside (so a rerun recomputes it) an
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -45,6 +46,16 @@ def check_fragment_result(input_path: Path, result_path: Path):
     return result
 
 
+def result_fingerprint(result_path: Path) -> dict:
+    """What a gate records of a result it checked, to recognise the same file later without reading it."""
+    stat = result_path.stat()
+    return {
+        "size": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+        "result_sha256": hashlib.sha256(result_path.read_bytes()).hexdigest(),
+    }
+
+
 def write_gate(name: str, level: int, labels: list[str], gate_path: str | Path) -> None:
     problems = []
     manifest = {}
@@ -61,6 +72,9 @@ def write_gate(name: str, level: int, labels: list[str], gate_path: str | Path) 
             "energy": checked.properties.return_energy,
             "wall_time_s": checked.extras["mbpipe"]["wall_time_s"],
             "input_sha256": checked.extras["mbpipe"]["input_sha256"],
+            "finished": checked.extras["mbpipe"]["finished"],
+            # how the next reading of the workflow knows the file is the one checked here (mbpipe/pipeline/audit.py)
+            **result_fingerprint(result_path),
         }
     if problems:
         withdraw_results_from(name, level)

@@ -22,7 +22,7 @@ from mbpipe.base.jsonio import read_json, sync_filesystem, write_json_atomic, wr
 # Bump when the plan file's layout or the fragment inputs' content changes meaning.
 PLAN_FORMAT = 1
 # Config keys that do not change which calculations run or what goes into them.
-_NOT_PLANNED = ("verify", "tolerance", "bundle_below_s", "fragment_memory_mb")
+_NOT_PLANNED = ("verify", "tolerance", "bundle_below_s", "fragment_memory_mb", "fragment_time_limit_s")
 # Calculations per planning process: below twice this, starting a second process costs more than it saves.
 _SHARE_SIZE = 2000
 

@@ -19,6 +19,7 @@ def add_rule_commands(commands) -> None:
     fragment.add_argument("--ncores", type=int, default=1)
     fragment.add_argument("--memory-mb", type=float, default=2000)
     fragment.add_argument("--attempt", type=int, default=1, help="Snakemake's attempt number (retries)")
+    fragment.add_argument("--time-limit-s", type=float, help="stop the calculation after this many seconds")
     fragment.set_defaults(handler=_fragment)
 
     gate = commands.add_parser("gate", help="(rule) check a level's fragment results and write its gate")
@@ -78,7 +79,9 @@ def add_rule_commands(commands) -> None:
 def _fragment(args, _):
     from mbpipe.pipeline.fragment import run_fragment
 
-    succeeded = run_fragment(args.input, args.result, args.ncores, args.memory_mb, args.attempt, args.runner)
+    succeeded = run_fragment(
+        args.input, args.result, args.ncores, args.memory_mb, args.attempt, args.runner, args.time_limit_s
+    )
     return 0 if succeeded else 1
 
 

@@ -8,6 +8,7 @@ is done when every run's final outputs exist.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 
@@ -54,6 +55,17 @@ class RunFiles:
 
     def all_gates(self, name: str) -> list[str]:
         return self.gates_through(name, self.plans[name].last_level)
+
+    def results_to_restore(self) -> list[str]:
+        """Results missing from a level whose gate exists (deleted, or moved aside as unusable when the
+        workflow was read): Snakemake recomputes a missing file only for a job that runs, and the jobs
+        after a finished gate have run, so the run asks for these by name."""
+        missing = []
+        for name, plan in self.plans.items():
+            for level in plan.level_numbers:
+                if layout.path(layout.LEVEL_GATE, name=name, level=level).exists():
+                    missing += [path for path in self.fragment_results(name, level) if not os.path.exists(path)]
+        return missing
 
     def verification(self, name: str, verify: str) -> list[str]:
         """The verification to make and tabulate; none when the config turns verification off."""

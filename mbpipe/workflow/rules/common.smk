@@ -13,9 +13,11 @@ from mbpipe.config.geometries import geometries, is_many_geometries, run_configs
 from mbpipe.config.load import validated
 from mbpipe.jobserver import server as job_server
 from mbpipe.monitor.failures import failure_report
+from mbpipe.pipeline.audit import set_aside_unusable_results
 from mbpipe.pipeline.fragment import retry_memory_mb
 from mbpipe.pipeline.geometries import write_geometry_list
 from mbpipe.pipeline.plan import ensure_plan
+from mbpipe.pipeline.time_limit import time_limit_s
 from mbpipe.programs.capabilities import GPU_PROGRAMS
 from mbpipe.report.closing import closing_summary
 from mbpipe.run.jobs import JOB_ENVIRONMENT, job_command
@@ -74,8 +76,10 @@ RUN_CONFIGS = run_configs(config, GEOMETRIES)
 PLANS = {name: ensure_plan(run_config) for name, run_config in RUN_CONFIGS.items()}
 COSTS = {name: ensure_costs(RUN_CONFIGS[name], plan) for name, plan in PLANS.items()}
 FILES = RunFiles(PLANS, geometries_of=NAME if GEOMETRIES else None)
-if GEOMETRIES:
-    write_geometry_list(NAME, GEOMETRIES)
+if workflow.is_main_process:
+    # a damaged result, moved aside now, is recomputed by this run (not by a job's own Snakemake on a cluster)
+    for plan in PLANS.values():
+        print(set_aside_unusable_results(plan), end="", file=sys.stderr)
 MBPIPE = job_command(sys.executable)
 GPU_MODEL_CHEMISTRIES = {
     mc for plan in PLANS.values() for mc, program in plan.model_chemistry_programs.items() if program in GPU_PROGRAMS
@@ -167,6 +171,13 @@ def fragment_runtime(wildcards, attempt):
     return runtime_minutes(COSTS[wildcards.name][int(wildcards.level)][wildcards.label], attempt)
 
 
+def fragment_time_limit(wildcards, attempt):
+    """Seconds after which the calculation is stopped, here as under a cluster's scheduler (a string:
+    Snakemake rounds a number resource to whole units)."""
+    return f'{time_limit_s(config["fragment_time_limit_s"], fragment_runtime(wildcards, attempt), attempt):g}'
+
+
+
 def failure_summary():
     """Every failed and rejected fragment, under its geometry when there are several."""
     return failure_report(NAME) or "No fragment failed or was rejected."
@@ -194,6 +205,7 @@ def final_targets(wildcards):
                 start_job_server(sorted({program for plan in PLANS.values() for program in plan.programs}))
     return [
         *FILES.final_outputs(config["verify"]),
+        *FILES.results_to_restore(),
         *expand(rules.report.output, name=list(PLANS)),
         *expand(rules.fragment_table.output, name=list(PLANS)),
         *([layout.LATTICE.format(name=NAME)] if CRYSTAL else []),

@@ -15,18 +15,21 @@ rule fragment:
         mem_mb=fragment_memory_mb,
         attempt=attempt_number,
         runtime=fragment_runtime,
+        time_limit_s=fragment_time_limit,
         # a constant where no model chemistry computes on a GPU: no function call per job
         gpu=fragment_gpus if GPU_MODEL_CHEMISTRIES else 0,
     shell:
         "{params.mbpipe} fragment {input.spec} {output} --ncores {threads} --memory-mb {resources.mem_mb}"
-        " --attempt {resources.attempt} > {log} 2>&1"
+        " --attempt {resources.attempt} --time-limit-s {resources.time_limit_s} > {log} 2>&1"
 
 
 rule gate:
     input:
         level_fragment_results,
     output:
-        layout.LEVEL_GATE,
+        # kept in place while it is rewritten, and restored if that fails: finished fragments of the
+        # level above take it as `ancient` and are left alone only while it exists
+        update(layout.LEVEL_GATE),
     log:
         layout.GATE_LOG,
     params:

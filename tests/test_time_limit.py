@@ -1,0 +1,67 @@
+"""A calculation past its time limit is stopped with every process it started, recorded as a
+timeout, retried with a longer limit, and named in the run's failure summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+
+import pytest
+from helpers_failures import HF_STO3G, MOLECULES, mbpipe_run, write_config
+
+from mbpipe.pipeline.time_limit import call_with_time_limit, time_limit_s
+
+
+def test_the_limit_stops_the_program_the_calculation_started(tmp_path):
+    pid_file = tmp_path / "program.pid"
+
+    def hangs() -> bool:
+        # a program started the way QCEngine starts one, that would outlive the limit by far
+        program = subprocess.Popen(["sleep", "600"])
+        pid_file.write_text(str(program.pid))
+        program.wait()
+        return True
+
+    t0 = time.monotonic()
+    assert call_with_time_limit(hangs, 0.5) is None
+    assert time.monotonic() - t0 < 10
+    program = int(pid_file.read_text())
+    assert not os.path.exists(f"/proc/{program}") or "Z" in open(f"/proc/{program}/stat").read().split()[2]
+
+
+def test_a_calculation_within_its_limit_gives_its_answer():
+    assert call_with_time_limit(lambda: True, 30) is True
+    assert call_with_time_limit(lambda: False, 30) is False
+
+
+def test_each_retry_gets_a_longer_limit():
+    assert [time_limit_s(0.2, 5, attempt) for attempt in (1, 2, 3)] == pytest.approx([0.2, 0.4, 0.6])
+    assert time_limit_s(None, 5, 2) == 300  # the cluster's runtime request, in seconds
+
+
+@pytest.mark.nwchem
+def test_nwchem_past_a_short_limit_is_stopped_retried_and_reported(tmp_path):
+    config = write_config(
+        tmp_path,
+        name="slow",
+        molecule=str(MOLECULES / "water-dimer.xyz"),
+        bsse_type=["nocp"],
+        max_nbody=2,
+        model_chemistries={"hf": HF_STO3G},
+        verify="off",
+        fragment_time_limit_s=0.2,
+    )
+    run = mbpipe_run(tmp_path, config)
+    assert run.returncode != 0
+    fragments = tmp_path / "results/slow/fragments/n1"
+    assert not list(fragments.glob("*_b?.json"))  # no result from a stopped calculation
+    for label in ("hf_1_b1", "hf_2_b2"):
+        record = json.loads((fragments / f"{label}.error.json").read_text())
+        assert record["error"]["error_type"] == "timeout"
+        # the local profile's two retries: the third attempt had three times the limit
+        assert record["extras"]["mbpipe"]["attempts"] == 3
+        assert record["extras"]["mbpipe"]["time_limit_s"] == pytest.approx(0.6)
+        assert f"{label} (level 1): timeout after 3 attempt(s): stopped after 0.6 s" in run.stderr
+    assert "Traceback" not in run.stderr
