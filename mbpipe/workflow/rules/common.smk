@@ -76,6 +76,8 @@ RUN_CONFIGS = run_configs(config, GEOMETRIES)
 PLANS = {name: ensure_plan(run_config) for name, run_config in RUN_CONFIGS.items()}
 COSTS = {name: ensure_costs(RUN_CONFIGS[name], plan) for name, plan in PLANS.items()}
 FILES = RunFiles(PLANS, geometries_of=NAME if GEOMETRIES else None)
+if GEOMETRIES:
+    write_geometry_list(NAME, GEOMETRIES)
 if workflow.is_main_process:
     # a damaged result, moved aside now, is recomputed by this run (not by a job's own Snakemake on a cluster)
     for plan in PLANS.values():
