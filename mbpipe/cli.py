@@ -115,7 +115,7 @@ def _run(args, snakemake_args: list[str]) -> int:
         config = load_config(args.config)
         if launch.asks_for_local_jobs(snakemake_args):
             # QCEngine warms up in the job server while the config is checked and Snakemake plans
-            launch.start_job_server(sorted({mc["program"] for mc in config.get("model_chemistries", {}).values()}))
+            launch.start_job_server(launch.programs_named(config))
         _checked_runs(config)
     workdir = Path.cwd()
     unlock_if_stale(launch.snakemake_command(args.config, workdir, snakemake_args), workdir, args.config)

@@ -219,12 +219,12 @@ def test_a_job_request_reaches_the_server_as_the_job_sent_it():
 
 def test_the_client_hands_every_rule_command_and_only_those_to_the_server():
     """The job client keeps the rules' command names on the standard library alone: the two lists
-    must name the same commands, and each must be one the `mbpipe` command knows."""
+    must name the same commands as the `mbpipe` command registers for its rules."""
     import argparse
 
     from mbpipe.jobserver import client
-    from mbpipe.run.rule_commands import RULE_COMMANDS, add_rule_commands
+    from mbpipe.run.rule_commands import add_rule_commands
 
     commands = argparse.ArgumentParser().add_subparsers()
     add_rule_commands(commands)
-    assert set(client.RULE_COMMANDS) == set(RULE_COMMANDS) == set(commands.choices)
+    assert set(client.RULE_COMMANDS) == set(commands.choices)

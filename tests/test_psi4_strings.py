@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers_failures import DATA, HF_STO3G, mbpipe_run, write_config
+from helpers_failures import DATA, HF_STO3G, MOLECULES, mbpipe_run, write_config
 from qcelemental.models.v2 import Molecule
 
 from mbpipe.molecules.cluster_file import read_cluster
@@ -18,20 +18,11 @@ from mbpipe.molecules.errors import MoleculeError
 QCMANYBODY_TRIMER = DATA / "qcmanybody-water-trimer.psi4"
 PSI4_SAMPLE = DATA / "psi4-nbody-nocp-gradient.dat"
 
-ANGSTROM_WITH_CHARGES = """\
-0 1
-O  -1.551007  -0.114520   0.000000
-H  -1.934259   0.762503   0.000000
-H  -0.599677   0.040712   0.000000
---
-0 1
-O   1.350625   0.111469   0.000000
-H   1.680398  -0.373741  -0.758561
-H   1.680398  -0.373741   0.758561
-units angstrom
-no_com
-no_reorient
-"""
+# The water dimer of config/molecules/water-dimer.xyz (its `charge multiplicity` lines included, its
+# count and comment lines left out) with Psi4's directives.
+ANGSTROM_WITH_CHARGES = "".join(
+    (MOLECULES / "water-dimer.xyz").read_text().splitlines(keepends=True)[2:]
+) + "units angstrom\nno_com\nno_reorient\n"
 
 
 def molecule_block(path: Path) -> str:

@@ -77,9 +77,15 @@ def option_names(user_args: list[str]) -> set[str]:
     return {arg.split("=")[0] for arg in user_args}
 
 
-def start_job_server(programs: list[str]) -> None:
-    """This process's job server, for the Snakemake that will run in it (see run_snakemake)."""
-    job_server.start(sys.executable, JOB_ENVIRONMENT, programs)
+def programs_named(config: dict) -> list[str]:
+    """The QC programs a config's model chemistries name, as read (before validation)."""
+    return sorted({mc.get("program") for mc in config.get("model_chemistries", {}).values()} - {None})
+
+
+def start_job_server(programs: list[str]):
+    """This process's job server, for the Snakemake that runs in it, which starts up each of
+    *programs* once; the server process, or None if it did not start."""
+    return job_server.start(sys.executable, JOB_ENVIRONMENT, programs)
 
 
 def run_snakemake(config: Path, workdir: Path, user_args: list[str]) -> int:

@@ -1,14 +1,12 @@
 """The `mbpipe` subcommands the workflow's rules run, one per rule: each reads its arguments and
 hands the work to the library (mbpipe/pipeline, mbpipe/report).  The job client sends exactly these
 to the job server (mbpipe/jobserver/client.py keeps their names on the standard library alone;
-tests/test_job_server.py holds the two lists together)."""
+tests/test_job_server.py holds its list to the commands registered here)."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-
-RULE_COMMANDS = ("fragment", "gate", "level", "assemble", "verify", "report", "fragment-table", "geometries", "lattice")
 
 
 def add_rule_commands(commands) -> None:

@@ -20,8 +20,9 @@ from mbpipe.pipeline.plan import ensure_plan
 from mbpipe.pipeline.time_limit import time_limit_s
 from mbpipe.programs.capabilities import GPU_PROGRAMS
 from mbpipe.report.closing import closing_summary
-from mbpipe.run.jobs import JOB_ENVIRONMENT, job_command
-from mbpipe.run.launch import asks_for_local_jobs, let_snakemake_end
+from mbpipe.run.jobs import job_command
+from mbpipe.run import launch
+from mbpipe.run.launch import let_snakemake_end
 from mbpipe.run.lock_holder import record_holder
 from mbpipe.run.snakemake_compat import lift_job_rate_limit, size_group_like
 from mbpipe.run.targets import RunFiles
@@ -37,9 +38,9 @@ JOB_SERVER = {}  # the server this Snakemake started, if any
 
 
 def start_job_server(programs):
-    """The jobs of this Snakemake hand their work to one warm process (mbpipe/jobserver/), which
-    starts up each of *programs* once; the fragments of a cluster bundle share one."""
-    JOB_SERVER["process"] = job_server.start(sys.executable, JOB_ENVIRONMENT, programs)
+    """The jobs of this Snakemake hand their work to one warm process (mbpipe/jobserver/); the
+    fragments of a cluster bundle share one."""
+    JOB_SERVER["process"] = launch.start_job_server(programs)
 
 
 def stop_job_server():
@@ -52,9 +53,9 @@ def stop_job_server():
 # on this machine (`mbpipe run` has started it already).  What a profile adds to the command line is
 # known only as the graph is built, when final_targets (below) stops a server a dry run does not need.
 if workflow.remote_exec or (
-    workflow.is_main_process and asks_for_local_jobs(sys.argv[1:]) and not job_server.serves_this_process()
+    workflow.is_main_process and launch.asks_for_local_jobs(sys.argv[1:]) and not job_server.serves_this_process()
 ):
-    start_job_server(sorted({mc.get("program") for mc in config.get("model_chemistries", {}).values()} - {None}))
+    start_job_server(launch.programs_named(config))
 
 
 def config_folder():
