@@ -32,11 +32,12 @@ PLOTS = ("convergence", "contributions", "wall_times")
 KCAL_MOL = constants.conversion_factor("hartree", "kcal/mol")
 
 
-def snakemake(workdir: Path, *args: str, config: Path = CONFIG) -> None:
+def snakemake(workdir: Path, *args: str, config: Path = CONFIG) -> str:
     command = [sys.executable, "-m", "snakemake", "-s", str(CHECKOUT / "workflow" / "Snakefile"),
                "--configfile", str(config), "--directory", str(workdir), "--cores", "2", *args]  # fmt: skip
     finished = subprocess.run(command, capture_output=True, text=True)
     assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    return finished.stdout
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +70,15 @@ def test_report_holds_the_plots(run):
     for table in ("fragments.csv", "verification.csv"):
         assert embedded[table][0] == "text/csv"
         assert embedded[table][1] == (results / table).read_bytes()
+
+
+def test_summary_of_a_finished_run(run):
+    """`--summary` builds the job graph without running anything (no execution settings): every file
+    of the run is listed, and none needs its job run again."""
+    rows = [line.split("\t") for line in snakemake(run, "--summary").splitlines()[1:] if line.strip()]
+    status = {row[0]: row[4] for row in rows}
+    assert f"results/{NAME}/verification.json" in status and f"results/{NAME}/fragments.csv" in status
+    assert set(status.values()) == {"ok"}, status
 
 
 def test_verification_table(run):

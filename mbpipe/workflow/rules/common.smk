@@ -148,10 +148,17 @@ def sequential_option(wildcards):
     return f"--sequential {sequential}" if sequential else ""
 
 
+def runs_jobs():
+    """Whether this Snakemake runs jobs: not a dry run, and not a report, summary or graph, which
+    build the job graph without execution settings."""
+    return workflow.execution_settings is not None and not (workflow.dryrun or workflow.touch)
+
+
 def runs_here():
     """Whether the jobs run on this machine, also in a dry run of it: Snakemake then swaps in its
     dry-run executor, and uses threads only when the executor it stands in for is a cluster one."""
-    return workflow.local_exec and not workflow.execution_settings.use_threads
+    settings = workflow.execution_settings
+    return workflow.local_exec and not (settings and settings.use_threads)
 
 
 def fragment_bundle(wildcards):
@@ -196,9 +203,9 @@ def geometries_so_far():
 def final_targets(wildcards):
     """Every file the run ends with.  Snakemake asks for them first when it builds the job graph,
     knowing by then how it runs: a run of jobs has its job server, and on this machine starts jobs
-    without a rate limit; a dry run stops a server started for it below."""
+    without a rate limit; a dry run, report or summary stops a server started for it at parse."""
     if workflow.is_main_process:
-        if workflow.dryrun or workflow.touch:
+        if not runs_jobs():
             stop_job_server()
         else:
             if runs_here():
