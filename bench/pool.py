@@ -11,7 +11,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mbpipe.base.jsonio import write_model_atomic  # noqa: E402
-from mbpipe.cluster.cost import estimated_seconds  # noqa: E402
+from mbpipe.batch.cost import estimated_seconds  # noqa: E402
 from mbpipe.config.load import load_config  # noqa: E402
 from mbpipe.config.manybody_input import manybody_input  # noqa: E402
 from mbpipe.pipeline.assemble import analyze  # noqa: E402

@@ -8,7 +8,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from mbpipe.cluster.scheduler import leave_scheduler_step
+from mbpipe.batch.scheduler import leave_scheduler_step
 from mbpipe.run.rule_commands import add_rule_commands
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mbpipe.cluster.bundle import bundle_name, runtime_minutes
+from mbpipe.batch.bundle import bundle_name, runtime_minutes
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mbpipe.cluster import pbs
+from mbpipe.batch import pbs
 
 QSTAT = Path(__file__).parent / "data" / "qstat"
 REPO = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""The SLURM profile's submit and status logic (mbpipe/cluster/slurm.py), without a SLURM: sbatch
+"""The SLURM profile's submit and status logic (mbpipe/batch/slurm.py), without a SLURM: sbatch
 requests for a fragment and a bundle, and job states as scontrol and sacct report them."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mbpipe.cluster import slurm
+from mbpipe.batch import slurm
 
 REPO = Path(__file__).resolve().parent.parent
 FRAGMENT = {"type": "single", "rule": "fragment", "threads": 2, "resources": {"mem_mb": 4000, "runtime": 75.5}}

@@ -1,6 +1,6 @@
 """The cost model calibrated by measured wall times: one factor per model chemistry, measured / estimated.
 
-The cost model (mbpipe.cluster.cost) knows how a fragment's time grows with its basis set and method but not
+The cost model (mbpipe.batch.cost) knows how a fragment's time grows with its basis set and method but not
 how fast this machine and program are; a finished run's timings supply that.  A model chemistry
 without timings takes the factor of all timed fragments together.
 """

@@ -11,7 +11,7 @@ import pandas as pd
 from qcmanybody.utils import delabeler
 
 from mbpipe.base.labels import nbody_level
-from mbpipe.cluster import cost
+from mbpipe.batch import cost
 from mbpipe.monitor.calibration import Calibration
 from mbpipe.pipeline import screening
 from mbpipe.pipeline.plan import atomic_inputs, manybody_computer, screened_computer

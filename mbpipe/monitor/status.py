@@ -22,7 +22,7 @@ import pandas as pd
 from mbpipe.base import layout
 from mbpipe.base.jsonio import read_json
 from mbpipe.base.labels import model_chemistry
-from mbpipe.cluster import cost
+from mbpipe.batch import cost
 from mbpipe.monitor.calibration import Calibration, calibrate
 from mbpipe.monitor.failures import message_sections
 from mbpipe.monitor.preview import duration

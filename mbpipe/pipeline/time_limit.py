@@ -23,7 +23,7 @@ GRACE_S = 5.0
 def time_limit_s(configured_s: float | None, runtime_minutes: int, attempt: int) -> float:
     """The limit for this attempt: the config's `fragment_time_limit_s` times the attempt number, or,
     without one, the wall time a cluster run asks its scheduler for (cost model, times a safety factor
-    and the attempt; mbpipe/cluster/bundle.py)."""
+    and the attempt; mbpipe/batch/bundle.py)."""
     return configured_s * attempt if configured_s else 60.0 * runtime_minutes
 
 

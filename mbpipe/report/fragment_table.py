@@ -9,7 +9,7 @@ import pandas as pd
 
 from mbpipe.base import layout
 from mbpipe.base.labels import model_chemistry
-from mbpipe.cluster import cost
+from mbpipe.batch import cost
 from mbpipe.pipeline.plan import Plan
 
 COLUMNS = [

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from mbpipe.cluster.pbs import submit  # noqa: E402
+from mbpipe.batch.pbs import submit  # noqa: E402
 
 try:
     print(submit(sys.argv[-1]))

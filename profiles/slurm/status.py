@@ -5,6 +5,6 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from mbpipe.cluster.slurm import query  # noqa: E402
+from mbpipe.batch.slurm import query  # noqa: E402
 
 print(query(sys.argv[1]))

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from mbpipe.cluster.slurm import submit  # noqa: E402
+from mbpipe.batch.slurm import submit  # noqa: E402
 from mbpipe.jobserver.client import ADDRESS_VARIABLE  # noqa: E402
 
 # sbatch passes its environment on to the job: not the submitting Snakemake's job server, which serves

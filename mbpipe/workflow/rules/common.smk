@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from mbpipe.base import layout
-from mbpipe.cluster.bundle import bundle_name, ensure_costs, level_bundle, runtime_minutes
+from mbpipe.batch.bundle import bundle_name, ensure_costs, level_bundle, runtime_minutes
 from mbpipe.config.crystal import is_crystal
 from mbpipe.config.geometries import geometries, is_many_geometries, run_configs
 from mbpipe.config.load import validated

@@ -14,7 +14,7 @@ from typing import Any
 
 from mbpipe.base import layout
 from mbpipe.base.jsonio import read_json, write_json_atomic
-from mbpipe.cluster import cost
+from mbpipe.batch import cost
 from mbpipe.pipeline.plan import Plan, plan_key
 
 COSTS = layout.RESULTS + "/costs.json"

@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mbpipe.cluster.pbs import FAILED, RUNNING, SUCCESS, job_properties
+from mbpipe.batch.pbs import FAILED, RUNNING, SUCCESS, job_properties
 
 # Every state that ends a job other than COMPLETED is a failure; any state not listed here (pending,
 # running, completing, suspended, requeued, ...) means the job may still write its outputs.
