@@ -96,7 +96,7 @@ def _make(name: str, cif: str, cutoffs, com_cutoffs, key: str) -> Catalogue:
 
 
 def _schema_molecule(label: str, nmer) -> dict:
-    from mbpipe.molecules.units import ANGSTROM_TO_BOHR
+    from mbpipe.base.units import ANGSTROM_TO_BOHR
 
     to_bohr = ANGSTROM_TO_BOHR
     return {

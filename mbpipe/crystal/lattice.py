@@ -15,17 +15,17 @@ from itertools import combinations
 from pathlib import Path
 
 import pandas as pd
-from qcelemental import constants
 
 from mbpipe.base import layout
 from mbpipe.base.jsonio import read_json
 from mbpipe.base.labels import decode_label
+from mbpipe.base.units import HARTREE_TO_KCAL_MOL, HARTREE_TO_KJ_MOL
 from mbpipe.crystal.catalogue import Catalogue, read_catalogue
 
 UNITS = {
     "hartree": 1.0,
-    "kj_mol": constants.conversion_factor("hartree", "kJ/mol"),
-    "kcal_mol": constants.conversion_factor("hartree", "kcal/mol"),
+    "kj_mol": HARTREE_TO_KJ_MOL,
+    "kcal_mol": HARTREE_TO_KCAL_MOL,
 }
 # Treatments whose n-body energy is a signed sum over sub-clusters in one basis each (QCManyBody's
 # nocp: each sub-cluster in its own basis; cp: every sub-cluster in the whole n-mer's basis).

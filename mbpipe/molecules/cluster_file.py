@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from mbpipe.base.units import ANGSTROM_TO_BOHR
 from mbpipe.molecules.errors import MoleculeError
-from mbpipe.molecules.units import ANGSTROM_TO_BOHR
 
 FRAGMENTATIONS = ("separators", "connectivity")
 

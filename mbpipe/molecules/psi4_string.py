@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from mbpipe.base.units import ANGSTROM_TO_BOHR
 from mbpipe.molecules.errors import MoleculeError
-from mbpipe.molecules.units import ANGSTROM_TO_BOHR
 
 # A line that only a Psi4 string has: XYZ text has none of these.
 _DIRECTIVE = re.compile(

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 import pandas as pd
-from qcelemental import constants
 
-HARTREE_TO_KCAL_MOL = constants.conversion_factor("hartree", "kcal/mol")
+from mbpipe.base.units import HARTREE_TO_KCAL_MOL
+
 _THROUGH = re.compile(r"^(?P<bsse>cp|nocp|vmfc)_corrected_(?P<kind>total|interaction)_energy_through_(?P<n>\d+)_body$")
 _CONTRIBUTION = re.compile(r"^(?P<bsse>cp|nocp|vmfc)_corrected_(?P<n>\d+)_body_contribution_to_energy$")
 
