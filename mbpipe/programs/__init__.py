@@ -17,9 +17,14 @@ def register_programs() -> None:
 
 
 def preload(programs: list[str]) -> None:
-    """Import, computing nothing, the libraries that *programs* calculate with in-process, so that a job
-    server's forked children find them loaded. Starts no OpenMP thread pool, which a fork would not survive."""
+    """Import, computing nothing, the libraries that *programs* calculate with in-process, and compile
+    the patterns their outputs are read with, so that a job server's forked children find them ready.
+    Starts no OpenMP thread pool, which a fork would not survive."""
     if {"pyscf", "pyscf-gpu"} & set(programs):
         from mbpipe.programs.pyscf.harness import import_pyscf
 
         import_pyscf()
+    if "nwchem" in programs:
+        from mbpipe.programs.qcengine_compat import compile_nwchem_output_patterns
+
+        compile_nwchem_output_patterns()
