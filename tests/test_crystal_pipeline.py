@@ -10,26 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
+from helpers_crystal import CRYSTALS, ammonia_config, sequential_lattice_per_cell
 from qcelemental import constants
 from workflow_runs import run_snakemake
 
-CRYSTALS = Path(__file__).resolve().parent / "data" / "crystals"
 KCAL_MOL = constants.conversion_factor("hartree", "kcal/mol")
-
-
-def _crystal_config(folder: Path, **changes) -> Path:
-    config = {
-        "name": "ammonia",
-        "crystal": str(CRYSTALS / "ammonia.cif"),
-        "crystal_cutoffs": {2: 2.6, 3: 2.45},
-        "bsse_type": ["nocp", "cp"],
-        "model_chemistries": {"hf": {"program": "pyscf", "method": "hf", "basis": "sto-3g"}},
-        **changes,
-    }
-    path = folder / "ammonia.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
 
 
 def _mbpipe(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -38,7 +23,7 @@ def _mbpipe(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 @pytest.mark.pyscf
 def test_ammonia_lattice_energy_through_three_bodies(tmp_path):
-    config = _crystal_config(tmp_path)
+    config = ammonia_config(tmp_path)
     plan = _mbpipe("plan", str(config), cwd=tmp_path)
     assert plan.returncode == 0, plan.stderr
     assert "2-mers: 2 unique, standing for 48 around the references" in plan.stdout
@@ -47,18 +32,10 @@ def test_ammonia_lattice_energy_through_three_bodies(tmp_path):
     run_snakemake(tmp_path, config)
     results = tmp_path / "results" / "ammonia"
     lattice = json.loads((results / "lattice.json").read_text())
-    catalogue = json.loads((results / "crystal.json").read_text())
 
     # The lattice sum again, from QCManyBody's sequential computer on each unique n-mer.
     for bsse in ("nocp", "cp"):
-        per_cell = {2: 0.0, 3: 0.0}
-        for nmer in catalogue["nmers"]:
-            sequential = json.loads((results / nmer["nmer"] / "sequential.json").read_text())
-            delta = sequential["properties"][f"{bsse}_corrected_{nmer['order']}_body_contribution_to_energy"]
-            for order in per_cell:
-                if nmer["order"] <= order:
-                    per_cell[order] += sum(nmer["replicas"].values()) * delta / nmer["order"]
-        for order, energy in per_cell.items():
+        for order, energy in sequential_lattice_per_cell(results, bsse).items():
             reported = lattice["lattice_energy"][bsse][str(order)]
             assert reported["per_cell"]["hartree"] == pytest.approx(energy, abs=1e-12)
             assert reported["per_molecule"]["hartree"] == pytest.approx(energy / 4, abs=1e-12)
@@ -84,7 +61,7 @@ def test_multilevel_crystal_gives_each_nmer_the_levels_up_to_its_order(tmp_path,
     from mbpipe.config.geometries import run_configs
     from mbpipe.config.load import load_config
 
-    config = _crystal_config(
+    config = ammonia_config(
         tmp_path,
         levels={2: "big", 3: "small"},
         model_chemistries={
@@ -112,7 +89,7 @@ def test_multilevel_crystal_gives_each_nmer_the_levels_up_to_its_order(tmp_path,
     ],
 )
 def test_unusable_crystal_configs_are_refused_before_any_job(tmp_path, changes, message):
-    config = _crystal_config(tmp_path, **changes)
+    config = ammonia_config(tmp_path, **changes)
     plan = _mbpipe("plan", str(config), cwd=tmp_path)
     assert plan.returncode == 2
     assert message in plan.stderr
