@@ -40,3 +40,59 @@ def sequential_lattice_per_cell(results: Path, bsse: str) -> dict[int, float]:
             if nmer["order"] <= order:
                 per_cell[order] += sum(nmer["replicas"].values()) * delta / nmer["order"]
     return per_cell
+
+
+def calculations_alike(results: Path) -> tuple[int, list[list[Path]]]:
+    """(the calculations of a crystal run, its sets of calculations alike), found without mbpipe's code:
+    two calculations without ghost atoms are alike when their specifications and charges are equal and
+    QCElemental's aligner (B787, over atom orders of like atoms, mirror images allowed) superimposes
+    their molecules to 1e-3 bohr; a calculation with ghost atoms is alike only to itself.  Each set is
+    its fragment results' paths."""
+    import numpy as np
+    from qcelemental.molutil import B787
+
+    inputs = sorted(results.glob("*mer-*/inputs/n*/*.json"))
+    sets: list[tuple[dict, list[Path]]] = []
+    for path in inputs:
+        calculation = json.loads(path.read_text())
+        molecule = calculation["molecule"]
+        result = path.parent.parent.parent / "fragments" / path.parent.name / path.name
+        if not all(molecule["real"]):
+            sets.append(({}, [result]))
+            continue
+        for first, members in sets:
+            if (
+                first
+                and first["specification"] == calculation["specification"]
+                and first["molecule"]["molecular_charge"] == molecule["molecular_charge"]
+                and sorted(first["molecule"]["symbols"]) == sorted(molecule["symbols"])
+                and B787(
+                    np.reshape(molecule["geometry"], (-1, 3)),
+                    np.reshape(first["molecule"]["geometry"], (-1, 3)),
+                    np.array(molecule["symbols"]),
+                    np.array(first["molecule"]["symbols"]),
+                    run_mirror=True,
+                    verbose=0,
+                )[0]
+                < 1e-3
+            ):
+                members.append(result)
+                break
+        else:
+            sets.append((calculation, [result]))
+    return len(inputs), [members for _, members in sets]
+
+
+def assert_each_alike_set_computed_once(results: Path) -> tuple[int, int]:
+    """Every set of calculations alike ran one calculation, and its other members hold that one's
+    energy; (calculations, calculations run)."""
+    total, alike = calculations_alike(results)
+    for members in alike:
+        records = {member: json.loads(member.read_text()) for member in members}
+        computed = [m for m, r in records.items() if "same_as" not in r["extras"]["mbpipe"]]
+        assert len(computed) == 1, members
+        for member, record in records.items():
+            assert record["return_result"] == records[computed[0]]["return_result"], member
+            if member != computed[0]:
+                assert results.parent.parent / record["extras"]["mbpipe"]["same_as"] == computed[0]
+    return total, len(alike)

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers_crystal import ammonia_config, sequential_lattice_per_cell
+from helpers_crystal import ammonia_config, assert_each_alike_set_computed_once, sequential_lattice_per_cell
 from helpers_slurm import ACCOUNT, PARTITION, ForeignSlurm, SingleNodeSlurm, missing_programs
 
 REPO = Path(__file__).resolve().parent.parent
@@ -131,7 +131,8 @@ def test_default_run_through_slurm_matches_sequential(slurm, tmp_path):
 @pytest.mark.pyscf
 def test_crystal_lattice_energy_through_slurm_matches_sequential(slurm, tmp_path):
     """Ammonia's lattice energy through 3 bodies (HF/STO-3G, noCP and CP), every calculation in a SLURM
-    job, the lattice sum equal to the one from QCManyBody's sequential computer on each unique n-mer."""
+    job, those alike across n-mers once, the lattice sum equal to the one from QCManyBody's sequential
+    computer on each unique n-mer (to the SCF convergence of the copies it computes afresh)."""
     workdir, wall = run_through_profile(slurm, tmp_path, ammonia_config(tmp_path))
     print(f"SLURM run of the ammonia crystal: {wall:.0f} s")
 
@@ -144,11 +145,12 @@ def test_crystal_lattice_energy_through_slurm_matches_sequential(slurm, tmp_path
         assert len(found) == sum(len(labels) for labels in plan["levels"].values()), nmer["nmer"]
         fragments += found
     assert_ran_in_completed_jobs(slurm, fragments)
+    assert assert_each_alike_set_computed_once(results) == (23, 14)
 
     lattice = json.loads((results / "lattice.json").read_text())
     assert lattice["unique_nmers"] == {"2": {"unique": 2, "replicas": 48}, "3": {"unique": 1, "replicas": 12}}
     for bsse in ("nocp", "cp"):
         for order, energy in sequential_lattice_per_cell(results, bsse).items():
             reported = lattice["lattice_energy"][bsse][str(order)]["per_cell"]["hartree"]
-            assert reported == pytest.approx(energy, abs=1e-12)
+            assert reported == pytest.approx(energy, abs=1e-9)
     assert lattice["recomputed_from_fragment_files"]["max_abs_difference_hartree"] < 1e-12
