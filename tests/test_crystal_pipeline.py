@@ -10,26 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
+from helpers_crystal import CRYSTALS, ammonia_config, assert_each_alike_set_computed_once, sequential_lattice_per_cell
 from qcelemental import constants
 from workflow_runs import run_snakemake
 
-CRYSTALS = Path(__file__).resolve().parent / "data" / "crystals"
 KCAL_MOL = constants.conversion_factor("hartree", "kcal/mol")
-
-
-def _crystal_config(folder: Path, **changes) -> Path:
-    config = {
-        "name": "ammonia",
-        "crystal": str(CRYSTALS / "ammonia.cif"),
-        "crystal_cutoffs": {2: 2.6, 3: 2.45},
-        "bsse_type": ["nocp", "cp"],
-        "model_chemistries": {"hf": {"program": "pyscf", "method": "hf", "basis": "sto-3g"}},
-        **changes,
-    }
-    path = folder / "ammonia.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
 
 
 def _mbpipe(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -38,7 +23,7 @@ def _mbpipe(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 @pytest.mark.pyscf
 def test_ammonia_lattice_energy_through_three_bodies(tmp_path):
-    config = _crystal_config(tmp_path)
+    config = ammonia_config(tmp_path)
     plan = _mbpipe("plan", str(config), cwd=tmp_path)
     assert plan.returncode == 0, plan.stderr
     assert "2-mers: 2 unique, standing for 48 around the references" in plan.stdout
@@ -47,22 +32,20 @@ def test_ammonia_lattice_energy_through_three_bodies(tmp_path):
     run_snakemake(tmp_path, config)
     results = tmp_path / "results" / "ammonia"
     lattice = json.loads((results / "lattice.json").read_text())
-    catalogue = json.loads((results / "crystal.json").read_text())
 
-    # The lattice sum again, from QCManyBody's sequential computer on each unique n-mer.
+    # Calculations alike across the n-mers (the monomers, the trimer's dimers that are copies of the first
+    # dimer, in their own basis) ran once: 14 of the 23 the three expansions ask for.
+    assert assert_each_alike_set_computed_once(results) == (23, 14)
+
+    # The lattice sum again, from QCManyBody's sequential computer on each unique n-mer, which computes
+    # every copy afresh: its SCF converges each to within about 1e-11 Eh of the one computed (each n-mer's
+    # verification.json), and 28 n-mers per cell add those up.
     for bsse in ("nocp", "cp"):
-        per_cell = {2: 0.0, 3: 0.0}
-        for nmer in catalogue["nmers"]:
-            sequential = json.loads((results / nmer["nmer"] / "sequential.json").read_text())
-            delta = sequential["properties"][f"{bsse}_corrected_{nmer['order']}_body_contribution_to_energy"]
-            for order in per_cell:
-                if nmer["order"] <= order:
-                    per_cell[order] += sum(nmer["replicas"].values()) * delta / nmer["order"]
-        for order, energy in per_cell.items():
+        for order, energy in sequential_lattice_per_cell(results, bsse).items():
             reported = lattice["lattice_energy"][bsse][str(order)]
-            assert reported["per_cell"]["hartree"] == pytest.approx(energy, abs=1e-12)
-            assert reported["per_molecule"]["hartree"] == pytest.approx(energy / 4, abs=1e-12)
-            assert reported["per_molecule"]["kcal_mol"] == pytest.approx(energy / 4 * KCAL_MOL, abs=1e-9)
+            assert reported["per_cell"]["hartree"] == pytest.approx(energy, abs=1e-9)
+            assert reported["per_molecule"]["hartree"] == pytest.approx(energy / 4, abs=2.5e-10)
+            assert reported["per_molecule"]["kcal_mol"] == pytest.approx(reported["per_molecule"]["hartree"] * KCAL_MOL)
     assert lattice["recomputed_from_fragment_files"]["max_abs_difference_hartree"] < 1e-12
 
     # CrystaLattE's crystalatte/data/out/2mer-0+1.out: Psi4 HF/STO-3G (density-fitted, e_convergence 1e-9)
@@ -84,7 +67,7 @@ def test_multilevel_crystal_gives_each_nmer_the_levels_up_to_its_order(tmp_path,
     from mbpipe.config.geometries import run_configs
     from mbpipe.config.load import load_config
 
-    config = _crystal_config(
+    config = ammonia_config(
         tmp_path,
         levels={2: "big", 3: "small"},
         model_chemistries={
@@ -112,7 +95,7 @@ def test_multilevel_crystal_gives_each_nmer_the_levels_up_to_its_order(tmp_path,
     ],
 )
 def test_unusable_crystal_configs_are_refused_before_any_job(tmp_path, changes, message):
-    config = _crystal_config(tmp_path, **changes)
+    config = ammonia_config(tmp_path, **changes)
     plan = _mbpipe("plan", str(config), cwd=tmp_path)
     assert plan.returncode == 2
     assert message in plan.stderr

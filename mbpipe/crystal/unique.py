@@ -58,57 +58,62 @@ def nmer_geometry(crystal: Crystal, nmer: NMer) -> tuple[tuple[str, ...], np.nda
 def unique_nmers(crystal: Crystal, nmers: list[NMer]) -> list[UniqueNMer]:
     """*nmers* grouped into sets of one geometry, in the order their first members come."""
     found: list[UniqueNMer] = []
-    # Per kind, the sets so far in order of the sum of their distances: fingerprints within tolerance
-    # have sums within (pairs x tolerance), so only that window is compared (thousands of trimers).
-    by_kind: dict[tuple, _SortedFingerprints] = defaultdict(_SortedFingerprints)
+    sets = GeometrySets()
     for nmer in nmers:
         symbols, geometry, fragments = nmer_geometry(crystal, nmer)
-        kind, distances = _fingerprint(nmer.order, symbols, geometry)
-        match = next(
-            (
-                unique
-                for other, unique in by_kind[kind].near(distances)
-                if np.max(np.abs(other - distances)) <= FINGERPRINT_ANGSTROM
-                and _superimposable(unique, symbols, geometry)
-            ),
-            None,
-        )
-        if match is None:
-            match = UniqueNMer(nmer, symbols, geometry, fragments)
+        candidate = UniqueNMer(nmer, symbols, geometry, fragments)
+        match = sets.first_alike(nmer.order, symbols, geometry, candidate)
+        if match is candidate:
             found.append(match)
-            by_kind[kind].add(distances, match)
         match.replicas[nmer.reference] = match.replicas.get(nmer.reference, 0) + 1
     return found
+
+
+class GeometrySets:
+    """Geometries (Angstrom) grouped into sets of one shape, by the two steps above; each set stands for
+    the item it was made with.  Geometries are compared only under equal keys."""
+
+    def __init__(self):
+        # Per kind, the sets so far in order of the sum of their distances: fingerprints within tolerance
+        # have sums within (pairs x tolerance), so only that window is compared (thousands of trimers).
+        self._by_kind: dict[tuple, _SortedFingerprints] = defaultdict(_SortedFingerprints)
+
+    def first_alike(self, key, symbols: tuple[str, ...], geometry: np.ndarray, item):
+        """The item of the set *geometry* belongs to; *item* itself, as a new set, when there is none."""
+        kind, distances = _fingerprint(key, symbols, geometry)
+        for other, other_symbols, other_geometry, other_item in self._by_kind[kind].near(distances):
+            if (distances.size == 0 or np.max(np.abs(other - distances)) <= FINGERPRINT_ANGSTROM) and same_geometry(
+                symbols, geometry, other_symbols, other_geometry
+            ):
+                return other_item
+        self._by_kind[kind].add(distances, (distances, symbols, geometry, item))
+        return item
 
 
 class _SortedFingerprints:
     def __init__(self):
         self.sums: list[float] = []
-        self.entries: list[tuple[np.ndarray, UniqueNMer]] = []
+        self.entries: list[tuple] = []
 
     def near(self, distances: np.ndarray):
         total, width = float(distances.sum()), len(distances) * FINGERPRINT_ANGSTROM
         first, last = bisect.bisect_left(self.sums, total - width), bisect.bisect_right(self.sums, total + width)
         return self.entries[first:last]
 
-    def add(self, distances: np.ndarray, unique: UniqueNMer) -> None:
+    def add(self, distances: np.ndarray, entry: tuple) -> None:
         place = bisect.bisect(self.sums, float(distances.sum()))
         self.sums.insert(place, float(distances.sum()))
-        self.entries.insert(place, (distances, unique))
+        self.entries.insert(place, entry)
 
 
-def _fingerprint(order: int, symbols: tuple[str, ...], geometry: np.ndarray) -> tuple[tuple, np.ndarray]:
-    """(order and element-pair counts, every interatomic distance sorted within its pair of elements)."""
+def _fingerprint(key, symbols: tuple[str, ...], geometry: np.ndarray) -> tuple[tuple, np.ndarray]:
+    """(key, elements and element-pair counts; every interatomic distance sorted within its pair of elements)."""
     i, j = np.triu_indices(len(symbols), k=1)
     pairs = np.array(["-".join(sorted(p)) for p in zip(np.asarray(symbols)[i], np.asarray(symbols)[j], strict=True)])
     distances = np.linalg.norm(geometry[i] - geometry[j], axis=1)
     order_of = np.lexsort((distances, pairs))
     kinds, counts = np.unique(pairs, return_counts=True)
-    return (order, tuple(sorted(symbols)), tuple(zip(kinds, counts, strict=True))), distances[order_of]
-
-
-def _superimposable(unique: UniqueNMer, symbols: tuple[str, ...], geometry: np.ndarray) -> bool:
-    return same_geometry(symbols, geometry, unique.symbols, unique.geometry)
+    return (key, tuple(sorted(symbols)), tuple(zip(kinds, counts, strict=True))), distances[order_of]
 
 
 def same_geometry(symbols, geometry: np.ndarray, other_symbols, other_geometry: np.ndarray) -> bool:

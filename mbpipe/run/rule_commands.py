@@ -18,6 +18,9 @@ def add_rule_commands(commands) -> None:
     fragment.add_argument("--memory-mb", type=float, default=2000)
     fragment.add_argument("--attempt", type=int, default=1, help="Snakemake's attempt number (retries)")
     fragment.add_argument("--time-limit-s", type=float, help="stop the calculation after this many seconds")
+    fragment.add_argument(
+        "--same-as", type=Path, help="the result of a calculation alike: take its energy instead of computing"
+    )
     fragment.set_defaults(handler=_fragment)
 
     gate = commands.add_parser("gate", help="(rule) check a level's fragment results and write its gate")
@@ -75,6 +78,11 @@ def add_rule_commands(commands) -> None:
 
 
 def _fragment(args, _):
+    if args.same_as:
+        from mbpipe.pipeline.reuse import reuse_result
+
+        reuse_result(args.input, args.same_as, args.result, args.runner)
+        return 0
     from mbpipe.pipeline.fragment import run_fragment
 
     succeeded = run_fragment(

@@ -9,6 +9,7 @@ from pathlib import Path
 from mbpipe.base import layout
 from mbpipe.batch.bundle import bundle_name, ensure_costs, level_bundle, runtime_minutes
 from mbpipe.config.crystal import is_crystal
+from mbpipe.crystal.shared import SHARED_ENERGY_TOLERANCE, runs_taking_energies, shared_calculations
 from mbpipe.config.geometries import geometries, is_many_geometries, run_configs
 from mbpipe.config.load import validated
 from mbpipe.jobserver import server as job_server
@@ -77,6 +78,9 @@ RUN_CONFIGS = run_configs(config, GEOMETRIES)
 PLANS = {name: ensure_plan(run_config) for name, run_config in RUN_CONFIGS.items()}
 COSTS = {name: ensure_costs(RUN_CONFIGS[name], plan) for name, plan in PLANS.items()}
 FILES = RunFiles(PLANS, geometries_of=NAME if GEOMETRIES else None)
+# A crystal's calculations alike across its n-mers: result -> the result computed for it (mbpipe/crystal/shared.py).
+SAME_AS = shared_calculations(NAME, PLANS) if CRYSTAL else {}
+SHARING_RUNS = runs_taking_energies(SAME_AS)
 if GEOMETRIES:
     write_geometry_list(NAME, GEOMETRIES)
 if workflow.is_main_process:
@@ -146,6 +150,25 @@ def sequential_option(wildcards):
     """Where the verify job keeps QCManyBody's sequential result; a screened run has none."""
     sequential = FILES.sequential_result(wildcards.name)
     return f"--sequential {sequential}" if sequential else ""
+
+
+def computed_alike(wildcards):
+    """The result of a calculation alike that this one takes its energy from; none for most."""
+    computed = SAME_AS.get(layout.FRAGMENT_RESULT.format(**wildcards)) if SAME_AS else None
+    return [computed] if computed else []
+
+
+def same_as_option(wildcards):
+    computed = computed_alike(wildcards)
+    return f"--same-as {computed[0]}" if computed else ""
+
+
+def verify_tolerance(wildcards):
+    """The config's tolerance; for a run that took energies from calculations alike, no tighter than the
+    SCF convergence that separates a copy's energy from a fresh calculation of the moved molecules."""
+    if wildcards.name in SHARING_RUNS:
+        return max(config["tolerance"], SHARED_ENERGY_TOLERANCE)
+    return config["tolerance"]
 
 
 def runs_jobs():

@@ -2,6 +2,7 @@ rule fragment:
     input:
         spec=layout.FRAGMENT_INPUT,
         previous_level=previous_gate,
+        computed_alike=computed_alike,
     output:
         layout.FRAGMENT_RESULT,
     log:
@@ -10,6 +11,7 @@ rule fragment:
         fragment_bundle
     params:
         mbpipe=MBPIPE,
+        same_as=same_as_option,
     threads: 1
     resources:
         mem_mb=fragment_memory_mb,
@@ -20,7 +22,7 @@ rule fragment:
         gpu=fragment_gpus if GPU_MODEL_CHEMISTRIES else 0,
     shell:
         "{params.mbpipe} fragment {input.spec} {output} --ncores {threads} --memory-mb {resources.mem_mb}"
-        " --attempt {resources.attempt} --time-limit-s {resources.time_limit_s} > {log} 2>&1"
+        " --attempt {resources.attempt} --time-limit-s {resources.time_limit_s} {params.same_as} > {log} 2>&1"
 
 
 rule gate:

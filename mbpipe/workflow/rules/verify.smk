@@ -8,7 +8,7 @@ rule verify:
         layout.VERIFY_LOG,
     params:
         mbpipe=MBPIPE,
-        tolerance=config["tolerance"],
+        tolerance=verify_tolerance,
         sequential=sequential_option,
     shell:
         "{params.mbpipe} verify {wildcards.name} {input.manybody} {output.verification}"
