@@ -34,17 +34,14 @@ def size_group_like(workflow, group: str, parent: str) -> None:
 def disk_full_reports():
     """A list that collects the error number (ENOSPC, EDQUOT) of each full-disk error Snakemake logs
     in this process while in this context: its records of the jobs in .snakemake, the planning in the
-    Snakefile.  Meanwhile a log line that cannot be written (Snakemake's log file on that same disk)
-    is dropped: Python's logging prints a traceback to the terminal for each, unless told not to."""
+    Snakefile."""
     numbers = []
     handler = _DiskFullHandler(numbers)
     snakemake_logger = logging.getLogger("snakemake")  # Snakemake logs as snakemake.logging
     snakemake_logger.addHandler(handler)
-    raising, logging.raiseExceptions = logging.raiseExceptions, False
     try:
         yield numbers
     finally:
-        logging.raiseExceptions = raising
         snakemake_logger.removeHandler(handler)
 
 
