@@ -4,12 +4,22 @@ job server a Snakemake starts; and the subcommands the workflow's rules run (mbp
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
+import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
+from mbpipe.base.disk import disk_full_error, disk_full_message, folder_of
+from mbpipe.base.layout import NotARunFolder
 from mbpipe.batch.scheduler import leave_scheduler_step
 from mbpipe.run.rule_commands import add_rule_commands
+
+# The commands a person types: an error in one of them that no check foresaw is told in one line, its
+# traceback kept in a file (or printed, with MBPIPE_DEBUG=1).
+PEOPLE_COMMANDS = {"run", "plan", "status", "failures"}
+DEBUG_VARIABLE = "MBPIPE_DEBUG"
 
 
 def main(argv: list[str] | None = None, runner: str = "job") -> int:
@@ -64,7 +74,35 @@ def main(argv: list[str] | None = None, runner: str = "job") -> int:
         leave_scheduler_step()
     if extra and args.command != "run":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    return args.handler(args, extra) or 0
+    try:
+        return args.handler(args, extra) or 0
+    except NotARunFolder as err:
+        print(f"mbpipe {args.command}: {err}", file=sys.stderr)
+        return 2
+    except Exception as err:
+        full = disk_full_error(err)
+        if full is not None:
+            print(disk_full_message(folder_of(full), full.errno), file=sys.stderr)
+            return 1
+        if args.command not in PEOPLE_COMMANDS or os.environ.get(DEBUG_VARIABLE):
+            raise  # a rule's command: its traceback goes to the job's log
+        print(_unexpected_error(args, err), file=sys.stderr)
+        return 1
+
+
+def _unexpected_error(args, err: Exception) -> str:
+    """One line for an error no check foresaw, naming what the command read and where its traceback is:
+    a person sees no traceback, and whoever fixes mbpipe finds it."""
+    subject = getattr(args, "config", None) or getattr(args, "results", None) or getattr(args, "name", None)
+    fd, traceback_file = tempfile.mkstemp(prefix=f"mbpipe-{args.command}-", suffix=".traceback")
+    with os.fdopen(fd, "w") as handle:
+        traceback.print_exc(file=handle)
+    what = f"{subject}: " if subject else ""
+    return (
+        f"mbpipe {args.command}: {what}{type(err).__name__}: {err} -- an error mbpipe did not foresee, not a "
+        f"refusal of the input: please report it with the input and the traceback in {traceback_file} "
+        f"({DEBUG_VARIABLE}=1 prints it here)"
+    )
 
 
 def _checked_config(path: Path):

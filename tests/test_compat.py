@@ -114,3 +114,28 @@ def test_a_restricted_core_plans_only_the_given_calculations():
     assert planned_labels(core) == kept
     _, counts = core.format_calc_plan()
     assert sum(counts["hf"].values()) == len(kept)
+
+
+DISK_FULL_SNAKEFILE = """
+import errno, os
+raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "results/x/plan.json")
+"""
+DISK_FULL_WATCH = """
+from snakemake.cli import main
+from mbpipe.run.snakemake_compat import disk_full_reports
+with disk_full_reports() as numbers:
+    try:
+        main(["--cores", "1"])
+    except SystemExit:
+        pass
+print("reported:", numbers)
+"""
+
+
+@pytest.mark.slow
+def test_a_full_disk_that_snakemake_logs_is_reported(tmp_path):
+    """Snakemake logs under the `snakemake` logger: disk_full_reports hears the full disk it reports."""
+    (tmp_path / "Snakefile").write_text(DISK_FULL_SNAKEFILE)
+    run = subprocess.run([sys.executable, "-c", DISK_FULL_WATCH], cwd=tmp_path, capture_output=True, text=True)
+    assert "No space left on device" in run.stderr, run.stderr[-2000:]
+    assert run.stdout.splitlines()[-1] == "reported: [28]", run.stdout[-2000:]

@@ -51,6 +51,10 @@ def plot_file(file_name: str) -> str:
     return f"{PLOTS}/{file_name}"
 
 
+class NotARunFolder(ValueError):
+    """A folder given as a run's results folder is not one, or its plan cannot be read."""
+
+
 def locate_run(results_dir: str | Path) -> tuple[Path, str]:
     """(working directory, run name) of a run's results folder, e.g. ``/scratch/w/results/trimer`` ->
     (``/scratch/w``, ``trimer``), and ``/scratch/w/results/isomers/frame-0003`` -> (``/scratch/w``,
@@ -58,10 +62,8 @@ def locate_run(results_dir: str | Path) -> tuple[Path, str]:
     results_dir = Path(results_dir).resolve()
     top = next((folder for folder in results_dir.parents if folder.name == "results"), None)
     if top is None:
-        raise ValueError(f"{results_dir} is not a run's results folder; give the folder results/<name> of a run")
+        raise NotARunFolder(f"{results_dir} is not a run's results folder; give the folder results/<name> of a run")
     workdir, name = top.parent, results_dir.relative_to(top).as_posix()
     if not (workdir / PLAN.format(name=name)).exists() and not (workdir / GEOMETRIES.format(name=name)).exists():
-        raise FileNotFoundError(
-            f"{results_dir} has no plan.json; give the folder results/<name> of a run that has started"
-        )
+        raise NotARunFolder(f"{results_dir} has no plan.json; give the folder results/<name> of a run that has started")
     return workdir, name

@@ -97,10 +97,12 @@ def ensure_plan(config: dict[str, Any]) -> Plan:
     """The run's plan, made now if the plan file is missing or stale."""
     plan_file = layout.path(layout.PLAN, name=config["name"])
     key = plan_key(config)
-    if plan_file.exists():
+    try:
         stored = read_json(plan_file)
-        if stored.get("key") == key:
-            return _plan_from_json(config["name"], stored)
+    except (FileNotFoundError, ValueError):  # none yet, or cut short outside mbpipe (which writes it whole)
+        stored = {}
+    if stored.get("key") == key:
+        return _plan_from_json(config["name"], stored)
     return make_plan(config, key)
 
 
@@ -262,7 +264,12 @@ def load_plan(name: str) -> Plan:
     plan_file = layout.path(layout.PLAN, name=name)
     if not plan_file.exists():
         raise FileNotFoundError(f"{plan_file} does not exist; run the workflow (or `mbpipe plan`) first")
-    return _plan_from_json(name, read_json(plan_file))
+    try:
+        return _plan_from_json(name, read_json(plan_file))
+    except ValueError as err:
+        raise layout.NotARunFolder(
+            f"{plan_file} is not whole JSON ({err}); run the workflow again, which writes it anew"
+        ) from None
 
 
 def load_manybody_input(name: str):

@@ -14,8 +14,10 @@ import os
 import sys
 from pathlib import Path
 
+from mbpipe.base.disk import disk_full_message, is_nearly_full
 from mbpipe.jobserver import server as job_server
 from mbpipe.run.jobs import JOB_ENVIRONMENT
+from mbpipe.run.snakemake_compat import disk_full_reports
 from mbpipe.workflow import LOCAL_PROFILE, SNAKEFILE
 
 # Snakemake options after which it runs no job: a job server would warm up for nothing.
@@ -89,14 +91,19 @@ def start_job_server(programs: list[str]):
 
 
 def run_snakemake(config: Path, workdir: Path, user_args: list[str]) -> int:
-    """Snakemake's command line in this process; its exit status."""
+    """Snakemake's command line in this process; its exit status.  A run that failed on a full disk
+    ends with the one line that says so (after Snakemake's own report of the jobs it stopped)."""
     from snakemake.cli import main as snakemake_main
 
-    try:
-        snakemake_main(snakemake_args(config, workdir, user_args))
-    except SystemExit as stopped:
-        return stopped.code if isinstance(stopped.code, int) else 1
-    return 0
+    with disk_full_reports() as disk_full:
+        try:
+            snakemake_main(snakemake_args(config, workdir, user_args))
+            status = 0
+        except SystemExit as stopped:
+            status = stopped.code if isinstance(stopped.code, int) else 1
+    if status and (disk_full or is_nearly_full(workdir)):
+        print(disk_full_message(workdir, *disk_full[:1]), file=sys.stderr)
+    return status
 
 
 def let_snakemake_end() -> None:

@@ -1,10 +1,16 @@
-"""The two places where mbpipe leans on Snakemake beyond its documented command line, API and
-profiles.  Each is a public attribute of Snakemake's `workflow` object, used for something no option
-offers; the tested Snakemake versions are pinned in pyproject.toml, and tests/test_compat.py fails on
-a version where either stops working as assumed here.
+"""The places where mbpipe leans on Snakemake beyond its documented command line, API and profiles:
+two public attributes of Snakemake's `workflow` object, and the name of its logger, each used for
+something no option offers; the tested Snakemake versions are pinned in pyproject.toml, and
+tests/test_compat.py fails on a version where one stops working as assumed here.
 """
 
 from __future__ import annotations
+
+import logging
+import os
+from contextlib import contextmanager
+
+from mbpipe.base.disk import DISK_FULL
 
 
 def lift_job_rate_limit(workflow) -> None:
@@ -22,3 +28,28 @@ def size_group_like(workflow, group: str, parent: str) -> None:
     for a group named with wildcards: mbpipe names a bundle per geometry (`bundle-n2-frame-0003`),
     and a profile can only name the level's bundles (`bundle-n2=50`)."""
     workflow.parent_groupids[group] = parent
+
+
+@contextmanager
+def disk_full_reports():
+    """A list that collects the error number (ENOSPC, EDQUOT) of each full-disk error Snakemake logs
+    in this process while in this context: its records of the jobs in .snakemake, the planning in the
+    Snakefile."""
+    numbers = []
+    handler = _DiskFullHandler(numbers)
+    snakemake_logger = logging.getLogger("snakemake")  # Snakemake logs as snakemake.logging
+    snakemake_logger.addHandler(handler)
+    try:
+        yield numbers
+    finally:
+        snakemake_logger.removeHandler(handler)
+
+
+class _DiskFullHandler(logging.Handler):
+    def __init__(self, numbers: list[int]):
+        super().__init__(logging.WARNING)
+        self.numbers = numbers
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        self.numbers.extend(number for number in sorted(DISK_FULL) if os.strerror(number) in message)

@@ -1,6 +1,7 @@
 # What needs Snakemake's `workflow` object: the config it read, the input functions, the job server's
 # start. Everything else is the library's (mbpipe/run/targets.py, mbpipe/run/jobs.py).
 import gc
+import logging
 import os
 import sys
 import time
@@ -32,6 +33,9 @@ from mbpipe.run.targets import RunFiles
 # pass over the young objects every 700 allocations, kept re-scanning them: a sixth of the dry run of
 # 10^4 fragment jobs.  Collected 70 times less often, the garbage is the same and peak memory no higher.
 gc.set_threshold(50_000, 20, 10)
+# On a full disk Snakemake's log file takes no more lines, and Python's logging would print a traceback
+# to the terminal for each: drop them; the terminal still gets every line, and the full disk is named.
+logging.raiseExceptions = False
 STARTED = time.time()  # for the run's wall time, in its closing lines
 
 
