@@ -188,7 +188,7 @@ def test_frames_and_molecules_are_checked_before_any_job(tmp_path):
         "no frames": ({"frames": None}, ["holds 19 geometries", "`frame`"]),
         "frame beyond the file": ({"frames": [0, 19]}, ["frame 19", "19 geometries (0 to 18)"]),
         "backwards range": ({"frames": "5-2"}, ["runs backwards", "2-5"]),
-        "not a range": ({"frames": "first"}, ["`frames` is 'first'", "\"0-49\""]),
+        "not a range": ({"frames": "first"}, ["`frames` is 'first'", '"0-49"']),
         "no file matches": ({"molecule": None, "molecules": ["nothing-*.xyz"]}, ["matches no file"]),
     }
     for case, (changes, expected) in cases.items():
@@ -240,8 +240,17 @@ def test_the_geometries_plot_draws_each_level_in_geometry_order():
     rng = np.random.default_rng(0)
     geometries = [f"frame-{i:04d}" for i in range(30)]
     table = pd.DataFrame(
-        [{"geometry": g, "status": "done", "bsse_type": "nocp", "nbody": n, "interaction_energy_kcal_mol": rng.normal()}
-         for g in geometries for n in (1, 2, 3)]  # fmt: skip
+        [
+            {
+                "geometry": g,
+                "status": "done",
+                "bsse_type": "nocp",
+                "nbody": n,
+                "interaction_energy_kcal_mol": rng.normal(),
+            }
+            for g in geometries
+            for n in (1, 2, 3)
+        ]  # fmt: skip
     )
     axes = geometries_figure(table, "test").axes
     lines = axes[0].get_lines()

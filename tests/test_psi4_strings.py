@@ -20,9 +20,10 @@ PSI4_SAMPLE = DATA / "psi4-nbody-nocp-gradient.dat"
 
 # The water dimer of config/molecules/water-dimer.xyz (its `charge multiplicity` lines included, its
 # count and comment lines left out) with Psi4's directives.
-ANGSTROM_WITH_CHARGES = "".join(
-    (MOLECULES / "water-dimer.xyz").read_text().splitlines(keepends=True)[2:]
-) + "units angstrom\nno_com\nno_reorient\n"
+ANGSTROM_WITH_CHARGES = (
+    "".join((MOLECULES / "water-dimer.xyz").read_text().splitlines(keepends=True)[2:])
+    + "units angstrom\nno_com\nno_reorient\n"
+)
 
 
 def molecule_block(path: Path) -> str:

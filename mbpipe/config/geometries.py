@@ -131,7 +131,7 @@ def _parse_selection(selection) -> list[int]:
             )  # fmt: skip
         first, last = int(match[1]), int(match[2] or match[1])
         if last < first:
-            raise ConfigError([f"`frames`: the range {part.strip()!r} runs backwards; write it as \"{last}-{first}\""])
+            raise ConfigError([f'`frames`: the range {part.strip()!r} runs backwards; write it as "{last}-{first}"'])
         picked += range(first, last + 1)
     return list(dict.fromkeys(picked))
 

@@ -53,8 +53,10 @@ def _verdict(path: Path) -> str:
     if not path.exists():
         return "not verified (verify: off)"
     comparison = json.loads(path.read_text())
-    against = "the sums of its kept n-mers' increments" if "sequential_comparison" in comparison else (
-        "QCManyBody's sequential result"
+    against = (
+        "the sums of its kept n-mers' increments"
+        if "sequential_comparison" in comparison
+        else ("QCManyBody's sequential result")
     )
     verdict = "passed" if comparison["passed"] else "FAILED"
     return (

@@ -64,8 +64,14 @@ class PySCFHarness(ProgramHarness):
         if not isinstance(spec.model.basis, str) or not spec.model.basis:
             problems.append(f"basis {spec.model.basis!r} is not a basis-set name; give one PySCF knows, e.g. 6-31g*")
         charges = (input_model.molecule.extras or {}).get("embedding_charges") or []
-        if charges and not problems and (
-            self.on_gpu or driver == "hessian" or (driver == "gradient" and method_kind(method) not in ("hf", "dft"))
+        if (
+            charges
+            and not problems
+            and (
+                self.on_gpu
+                or driver == "hessian"
+                or (driver == "gradient" and method_kind(method) not in ("hf", "dft"))
+            )
         ):
             problems.append(
                 f"embedding charges are computed on the CPU for energies, and for hf and density-functional "
