@@ -250,7 +250,7 @@ def test_the_geometries_plot_draws_each_level_in_geometry_order():
             }
             for g in geometries
             for n in (1, 2, 3)
-        ]  # fmt: skip
+        ]
     )
     axes = geometries_figure(table, "test").axes
     lines = axes[0].get_lines()

@@ -35,9 +35,8 @@ def reuse_result(input_path: str | Path, computed_path: str | Path, result_path:
     driver = atomic_input.specification.driver
     if driver != "energy":
         raise ReuseError(f"{input_path}: only an energy is the same for moved molecules, not a {driver}")
-    if computed.input_data.specification != atomic_input.specification or sorted(computed.molecule.symbols) != sorted(
-        atomic_input.molecule.symbols
-    ):
+    same_atoms = sorted(computed.molecule.symbols) == sorted(atomic_input.molecule.symbols)
+    if computed.input_data.specification != atomic_input.specification or not same_atoms:
         raise ReuseError(
             f"{computed_path} is not a calculation alike {input_path} (other atoms or specification); delete "
             "results/<name>/shared.json and the plans so that the shared calculations are found again"

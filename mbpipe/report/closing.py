@@ -56,7 +56,7 @@ def _verdict(path: Path) -> str:
     against = (
         "the sums of its kept n-mers' increments"
         if "sequential_comparison" in comparison
-        else ("QCManyBody's sequential result")
+        else "QCManyBody's sequential result"
     )
     verdict = "passed" if comparison["passed"] else "FAILED"
     return (
