@@ -7,37 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from mbpipe.base import layout
-from mbpipe.batch.bundle import bundle_name, ensure_costs, level_bundle, runtime_minutes
-from mbpipe.config.crystal import is_crystal
-from mbpipe.crystal.shared import SHARED_ENERGY_TOLERANCE, runs_taking_energies, shared_calculations
-from mbpipe.config.geometries import geometries, is_many_geometries, run_configs
-from mbpipe.config.load import validated
 from mbpipe.jobserver import server as job_server
-from mbpipe.monitor.failures import failure_report
-from mbpipe.pipeline.audit import set_aside_unusable_results
-from mbpipe.pipeline.fragment import retry_memory_mb
-from mbpipe.pipeline.geometries import write_geometry_list
-from mbpipe.pipeline.plan import ensure_plan
-from mbpipe.pipeline.time_limit import time_limit_s
-from mbpipe.programs.capabilities import GPU_PROGRAMS
-from mbpipe.report.closing import closing_summary
-from mbpipe.run.jobs import job_command
 from mbpipe.run import launch
-from mbpipe.run.launch import let_snakemake_end
-from mbpipe.run.lock_holder import record_holder
-from mbpipe.run.snakemake_compat import lift_job_rate_limit, size_group_like
-from mbpipe.run.targets import RunFiles
-
-# Snakemake keeps several objects per job alive for the whole run.  Python's collector, by default a
-# pass over the young objects every 700 allocations, kept re-scanning them: a sixth of the dry run of
-# 10^4 fragment jobs.  Collected 70 times less often, the garbage is the same and peak memory no higher.
-gc.set_threshold(50_000, 20, 10)
-# On a full disk Snakemake's log file takes no more lines, and Python's logging would print a traceback
-# to the terminal for each: drop them; the terminal still gets every line, and the full disk is named.
-logging.raiseExceptions = False
-STARTED = time.time()  # for the run's wall time, in its closing lines
-
 
 JOB_SERVER = {}  # the server this Snakemake started, if any
 
@@ -53,14 +24,46 @@ def stop_job_server():
         job_server.stop(JOB_SERVER.pop("process"), Path(os.environ[job_server.ADDRESS_VARIABLE]))
 
 
-# The job server warms up (QCEngine, the CPU survey, the programs' versions) while Snakemake builds the
-# job graph: a cluster job's Snakemake starts it now, and so does one whose command line asks for jobs
-# on this machine (`mbpipe run` has started it already).  What a profile adds to the command line is
-# known only as the graph is built, when final_targets (below) stops a server a dry run does not need.
+# The job server warms up (QCEngine, the CPU survey, the programs' versions) while the rest of the
+# workflow is read (its imports alone take 0.6 s) and Snakemake builds the job graph: a cluster job's
+# Snakemake starts it now, and so does one whose command line asks for jobs on this machine (`mbpipe
+# run` has started it already).  What a profile adds to the command line is known only as the graph
+# is built, when final_targets (below) stops a server a dry run does not need.
 if workflow.remote_exec or (
     workflow.is_main_process and launch.asks_for_local_jobs(sys.argv[1:]) and not job_server.serves_this_process()
 ):
     start_job_server(launch.programs_named(config))
+
+
+# The rest of the workflow's imports, after the server's start.
+from mbpipe.base import layout
+from mbpipe.batch.bundle import bundle_name, ensure_costs, level_bundle, runtime_minutes
+from mbpipe.config.crystal import is_crystal
+from mbpipe.crystal.shared import SHARED_ENERGY_TOLERANCE, runs_taking_energies, shared_calculations
+from mbpipe.config.geometries import geometries, is_many_geometries, run_configs
+from mbpipe.config.load import validated
+from mbpipe.monitor.failures import failure_report
+from mbpipe.pipeline.audit import set_aside_unusable_results
+from mbpipe.pipeline.fragment import retry_memory_mb
+from mbpipe.pipeline.geometries import write_geometry_list
+from mbpipe.pipeline.plan import ensure_plan
+from mbpipe.pipeline.time_limit import time_limit_s
+from mbpipe.programs.capabilities import GPU_PROGRAMS
+from mbpipe.report.closing import closing_summary
+from mbpipe.run.jobs import job_command
+from mbpipe.run.launch import let_snakemake_end
+from mbpipe.run.lock_holder import record_holder
+from mbpipe.run.snakemake_compat import lift_job_rate_limit, size_group_like
+from mbpipe.run.targets import RunFiles
+
+# Snakemake keeps several objects per job alive for the whole run.  Python's collector, by default a
+# pass over the young objects every 700 allocations, kept re-scanning them: a sixth of the dry run of
+# 10^4 fragment jobs.  Collected 70 times less often, the garbage is the same and peak memory no higher.
+gc.set_threshold(50_000, 20, 10)
+# On a full disk Snakemake's log file takes no more lines, and Python's logging would print a traceback
+# to the terminal for each: drop them; the terminal still gets every line, and the full disk is named.
+logging.raiseExceptions = False
+STARTED = time.time()  # for the run's wall time, in its closing lines
 
 
 def config_folder():
