@@ -145,16 +145,19 @@ def _checked_runs(config: dict) -> dict:
 
 
 def _run(args, snakemake_args: list[str]) -> int:
-    from mbpipe.config.load import load_config
     from mbpipe.run import launch
+
+    if launch.asks_for_local_jobs(snakemake_args):
+        # QCEngine warms up in the job server while the config is checked and Snakemake plans
+        programs = launch.programs_in(args.config)
+        if programs is not None:
+            launch.start_job_server(programs)
+    # QCElemental and QCManyBody (0.4 s to import) only once the server is on its way
+    from mbpipe.config.load import load_config
     from mbpipe.run.resume import unlock_if_stale
 
     with _refusing_bad_config(args.config):
-        config = load_config(args.config)
-        if launch.asks_for_local_jobs(snakemake_args):
-            # QCEngine warms up in the job server while the config is checked and Snakemake plans
-            launch.start_job_server(launch.programs_named(config))
-        _checked_runs(config)
+        _checked_runs(load_config(args.config))
     workdir = Path.cwd()
     unlock_if_stale(launch.snakemake_command(args.config, workdir, snakemake_args), workdir, args.config)
     return launch.run_snakemake(args.config, workdir, snakemake_args)
@@ -231,9 +234,15 @@ def _status(args, _):
 
 def _serve(args, _):
     from mbpipe.jobserver.server import serve
-    from mbpipe.jobserver.warm_up import warm_up
+    from mbpipe.jobserver.warm_up import warm_up, warm_up_for_the_report
 
-    serve(args.address, args.parent, dispatch=main, warm_up=lambda: warm_up(args.programs))
+    serve(
+        args.address,
+        args.parent,
+        dispatch=main,
+        warm_up=lambda: warm_up(args.programs),
+        when_idle=warm_up_for_the_report,
+    )
 
 
 def _failures(args, _):

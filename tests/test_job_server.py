@@ -228,3 +228,67 @@ def test_the_client_hands_every_rule_command_and_only_those_to_the_server():
     commands = argparse.ArgumentParser().add_subparsers()
     add_rule_commands(commands)
     assert set(client.RULE_COMMANDS) == set(commands.choices)
+
+
+SERVER_WITH_A_LOG = """
+import sys, time
+from pathlib import Path
+from mbpipe.jobserver.server import serve
+
+log = Path(sys.argv[2])
+
+def note(line):
+    with log.open("a") as handle:
+        handle.write(f"{line} {time.monotonic()}\\n")
+
+def job(argv, runner):
+    note(f"job-{argv[1]}")
+    time.sleep(0.3)
+    return 0
+
+def later():
+    note("idle-work")
+    time.sleep(0.5)
+
+serve(Path(sys.argv[1]), int(sys.argv[3]), dispatch=job, warm_up=lambda: None, when_idle=later)
+"""
+
+
+def test_what_only_later_jobs_need_waits_until_the_first_jobs_are_in(tmp_path):
+    """The report's imports are put off until jobs have come and none comes for a moment: the first
+    jobs of a run, and a job that follows them milliseconds later, never wait behind them."""
+    import threading
+
+    from mbpipe.jobserver.client import ADDRESS_VARIABLE, hand_over
+
+    (tmp_path / "socket").mkdir()  # the server takes its socket's folder with it
+    address, log = tmp_path / "socket" / "jobs.sock", tmp_path / "log"
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER_WITH_A_LOG, str(address), str(log), str(os.getpid())],
+        env={**os.environ, "PYTHONPATH": str(CHECKOUT)},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not address.exists():
+            assert server.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(3 * job_server.QUIET_S)  # quiet before any job: nothing put off is done yet
+        assert not log.exists()
+        os.environ[ADDRESS_VARIABLE] = str(address)
+        jobs = []
+        for name in ("a", "b"):
+            sent = time.monotonic()
+            jobs.append(threading.Thread(target=hand_over, args=(["gate", name],)))
+            jobs[-1].start()
+            time.sleep(0.02)
+        for job in jobs:
+            job.join()
+        assert hand_over(["gate", "c"]) == 0
+    finally:
+        os.environ.pop(ADDRESS_VARIABLE, None)
+        server.terminate()
+        server.wait()
+    times = {line.split()[0]: float(line.split()[1]) for line in log.read_text().splitlines()}
+    assert list(times) == ["job-a", "job-b", "idle-work", "job-c"]
+    assert times["job-b"] - sent < 0.1  # the second job was taken at once
+    assert times["idle-work"] - times["job-b"] > job_server.QUIET_S / 2  # after a quiet moment

@@ -13,7 +13,7 @@ from helpers_failures import MOLECULES, PM7, mbpipe_run, write_config
 from qcelemental import constants
 from workflow_runs import run_snakemake
 
-from mbpipe.run.launch import runs_here, runs_jobs
+from mbpipe.run.launch import programs_in, runs_here, runs_jobs
 
 HARTREE_KCAL_MOL = constants.conversion_factor("hartree", "kcal/mol")
 
@@ -80,3 +80,29 @@ def test_the_job_command_runs_without_the_package_on_its_path(tmp_path):
     command = ["bash", "-c", f"{job_command(sys.executable)} gate"]
     run = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True)
     assert run.returncode == 2 and "usage: mbpipe gate" in run.stderr, run.stderr
+
+
+def test_the_programs_a_job_server_starts_are_read_before_the_config_is_checked(tmp_path):
+    """`mbpipe run` starts the job server from the config's YAML alone, before checking it: whatever the
+    file holds gives a list of names or nothing, never an error of its own (the check says what is wrong)."""
+    config = tmp_path / "config.yaml"
+    config.write_text("model_chemistries:\n  hf: {program: nwchem, method: hf}\n  pm7: {program: mopac}\n  x: 1\n")
+    assert programs_in(config) == ["mopac", "nwchem"]
+    for text in ("model_chemistries: [nwchem]\n", "- a list\n", "", "model_chemistries:\n  hf: {program: [1]}\n"):
+        config.write_text(text)
+        assert programs_in(config) == [], text
+    config.write_text("model_chemistries: {hf: [\n")
+    assert programs_in(config) is None
+    assert programs_in(tmp_path / "missing.yaml") is None
+
+
+@pytest.mark.nwchem
+def test_a_program_qcengine_does_not_know_is_left_to_the_check(tmp_path, monkeypatch):
+    """A misspelt program reaches the job server's warm-up before the check refuses it: the warm-up
+    passes it over, and still starts the programs it knows."""
+    from mbpipe.jobserver import machine_survey
+    from mbpipe.jobserver.warm_up import warm_up
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    warm_up(["nwchen", "nwchem"])
+    assert list(json.loads(machine_survey.cache_file().read_text())["versions"]) == ["nwchem"]

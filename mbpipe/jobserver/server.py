@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import gc
 import os
+import select
 import shutil
 import signal
 import socket
@@ -31,6 +32,9 @@ from pathlib import Path
 from mbpipe.jobserver.client import ADDRESS_VARIABLE, LENGTH_BYTES, PASSED_FDS, decode_request
 
 STARTUP_TIMEOUT_S = 60
+# Snakemake starts the jobs that are ready one after another, milliseconds apart: a server that has had
+# no job for this long, once jobs have come, is between such bursts and does what it put off then.
+QUIET_S = 0.2
 
 
 def start(python: str, environment: dict[str, str], programs: list[str]) -> subprocess.Popen | None:
@@ -75,11 +79,19 @@ def stop(server: subprocess.Popen, address: Path) -> None:
     shutil.rmtree(address.parent, ignore_errors=True)
 
 
-def serve(address: Path, parent: int, dispatch: Callable[..., int], warm_up: Callable[[], None]) -> None:
+def serve(
+    address: Path,
+    parent: int,
+    dispatch: Callable[..., int],
+    warm_up: Callable[[], None],
+    when_idle: Callable[[], None] | None = None,
+) -> None:
     """Listen at *address* until process *parent* ends or this process is terminated; each job runs
     ``dispatch(argv, runner="job-server")`` in a forked child.  *warm_up* does, once, what every job
-    would otherwise do first; it must leave no threads behind (OpenMP, BLAS or CUDA state does not
-    survive a fork).  The socket's folder goes with the server, also when Snakemake was killed."""
+    would otherwise do first; *when_idle* does, the first time no job has come for a moment after
+    the first jobs, what only later jobs need.  Neither may leave threads behind (OpenMP, BLAS or
+    CUDA state does not survive a fork).  The socket's folder goes with the server, also when
+    Snakemake was killed."""
     try:
         with _Server(str(address), _Job) as server:
             server.dispatch = dispatch
@@ -89,9 +101,18 @@ def serve(address: Path, parent: int, dispatch: Callable[..., int], warm_up: Cal
             gc.freeze()
             signal.signal(signal.SIGTERM, server.terminate)
             while os.getppid() == parent:
+                if when_idle and server.jobs_taken and not _job_arrives(server, within_s=QUIET_S):
+                    when_idle()
+                    when_idle = None
+                    gc.freeze()
                 server.handle_request()
     finally:
         shutil.rmtree(address.parent, ignore_errors=True)
+
+
+def _job_arrives(server: socketserver.BaseServer, within_s: float) -> bool:
+    """Whether a job is waiting to be taken, or connects within *within_s*."""
+    return bool(select.select([server], [], [], within_s)[0])
 
 
 class _Server(socketserver.ForkingMixIn, socketserver.UnixStreamServer):
@@ -99,6 +120,11 @@ class _Server(socketserver.ForkingMixIn, socketserver.UnixStreamServer):
     request_queue_size = 1024
     max_children = 1 << 16
     timeout = 1.0  # how often the loop looks whether Snakemake is still there
+    jobs_taken = 0
+
+    def process_request(self, request, client_address):
+        self.jobs_taken += 1
+        super().process_request(request, client_address)
 
     def terminate(self, signum, frame):
         for child in self.active_children or ():

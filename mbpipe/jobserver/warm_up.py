@@ -6,11 +6,12 @@ import threading
 
 
 def warm_up(programs: list[str]) -> None:
-    """Import QCEngine, QCManyBody and the report's plotting, have QCEngine survey the machine, register
-    mbpipe's own programs and load the in-process ones (PySCF), and find each program's version; the
-    survey and the versions come from this machine's cache where they are still valid
-    (mbpipe/jobserver/machine_survey.py).  No calculation runs here: a forked child inherits no
-    threads, and an OpenMP pool that a calculation here started would hang every child."""
+    """Import QCEngine and QCManyBody, have QCEngine survey the machine, register mbpipe's own programs
+    and load the in-process ones (PySCF), and find each program's version; the survey and the versions
+    come from this machine's cache where they are still valid (mbpipe/jobserver/machine_survey.py).
+    No calculation runs here: a forked child inherits no threads, and an OpenMP pool that a
+    calculation here started would hang every child.  *programs* are as a config names them, before
+    it is checked: a name QCEngine does not know is left to the check's refusal."""
     from mbpipe.jobserver import machine_survey
 
     cache = machine_survey.cache_file()
@@ -20,16 +21,24 @@ def warm_up(programs: list[str]) -> None:
     # settings are not safe to read from two threads while they are first filled in.
     survey = threading.Thread(target=machine_survey.survey_cpu, args=(saved,))
     survey.start()
+    import qcengine
+
     import mbpipe.pipeline.assemble  # noqa: F401  (QCManyBody, for the gate, level and assembly jobs)
     import mbpipe.pipeline.fragment  # noqa: F401
     import mbpipe.pipeline.gate  # noqa: F401
-    import mbpipe.report.files  # noqa: F401  (matplotlib and pandas, for the report jobs)
     from mbpipe.programs import preload, register_programs
     from mbpipe.programs.threads import one_thread_per_pool
 
     survey.join()
     register_programs()
+    programs = [name for name in programs if name in qcengine.list_all_programs()]
     preload(programs)
     one_thread_per_pool()
     machine_survey.probe_versions(programs, saved)
     machine_survey.save(cache, programs, saved)
+
+
+def warm_up_for_the_report() -> None:
+    """Import matplotlib and pandas, which only the report's jobs at the end of a run use (0.5 s): the
+    server does it once no job has come for a moment (mbpipe/jobserver/server.py)."""
+    import mbpipe.report.files  # noqa: F401

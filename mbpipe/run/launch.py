@@ -3,8 +3,8 @@ folder the command runs in, with the workstation profile unless the user names a
 
 Snakemake runs inside the `mbpipe run` process, through its own command-line entry point, so that it
 behaves exactly as plain `snakemake` does on the same workflow.  A run on this machine starts its job
-server before Snakemake reads the workflow: QCEngine warms up while the config is checked and the job
-graph is built (plain `snakemake` starts it when it builds the graph, see rules/common.smk).
+server before it reads the config: QCEngine warms up while the config is checked and the job graph is
+built (plain `snakemake` starts it as it starts reading the workflow, see rules/common.smk).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import gc
 import os
 import sys
 from pathlib import Path
+
+import yaml
 
 from mbpipe.base.disk import disk_full_message, is_nearly_full
 from mbpipe.jobserver import server as job_server
@@ -79,9 +81,24 @@ def option_names(user_args: list[str]) -> set[str]:
     return {arg.split("=")[0] for arg in user_args}
 
 
-def programs_named(config: dict) -> list[str]:
-    """The QC programs a config's model chemistries name, as read (before validation)."""
-    return sorted({mc.get("program") for mc in config.get("model_chemistries", {}).values()} - {None})
+def programs_in(config_file: Path) -> list[str] | None:
+    """The QC programs the config file at *config_file* names, from its YAML alone: the job server
+    starts while the config is checked.  None where the file does not read as YAML (the check that
+    follows says why)."""
+    try:
+        return programs_named(yaml.safe_load(config_file.read_text()))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+
+
+def programs_named(config) -> list[str]:
+    """The QC programs a config's model chemistries name, as read (before validation: anything that
+    is not a mapping of mappings names none)."""
+    chemistries = config.get("model_chemistries") if isinstance(config, dict) else None
+    if not isinstance(chemistries, dict):
+        return []
+    named = (mc.get("program") for mc in chemistries.values() if isinstance(mc, dict))
+    return sorted({program for program in named if isinstance(program, str)})
 
 
 def start_job_server(programs: list[str]):
