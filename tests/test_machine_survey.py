@@ -195,3 +195,26 @@ def test_a_calculation_gives_the_same_result_with_the_cache_as_without(tmp_path)
     assert {k: v for k, v in second["provenance"].items() if k not in timing} == {
         k: v for k, v in first["provenance"].items() if k not in timing
     }
+
+
+@pytest.mark.nwchem
+def test_setup_leaves_the_survey_and_nwchems_version_for_the_first_run(tmp_path):
+    """scripts/setup ends with the warm-up on its own: what it keeps is what a job server reads."""
+    done = subprocess.run(
+        [sys.executable, "-m", "mbpipe.jobserver.warm_up", "nwchem"],
+        env={**os.environ, "PYTHONPATH": str(CHECKOUT), "XDG_CACHE_HOME": str(tmp_path)},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    kept = fresh_python(
+        """
+        import json
+        from mbpipe.jobserver import machine_survey
+        saved = machine_survey.read_cache(machine_survey.cache_file())
+        print(json.dumps({"valid": saved.get("machine") == machine_survey.machine_key(),
+                          "cpu": bool(saved.get("cpuinfo")), "versions": saved.get("versions", {})}))
+        """,
+        tmp_path,
+    )  # fmt: skip
+    assert kept["valid"] and kept["cpu"]
+    assert list(kept["versions"]["nwchem"]) == [which("nwchem")]

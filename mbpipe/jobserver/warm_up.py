@@ -1,7 +1,10 @@
-"""The job server's start-up: what every job would otherwise do first, done once for all its children."""
+"""The job server's start-up: what every job would otherwise do first, done once for all its children.
+Run on its own (`python -m mbpipe.jobserver.warm_up nwchem mopac`, as scripts/setup does), it leaves
+this machine's survey and the programs' versions in the cache for the first run."""
 
 from __future__ import annotations
 
+import sys
 import threading
 
 
@@ -42,3 +45,9 @@ def warm_up_for_the_report() -> None:
     """Import matplotlib and pandas, which only the report's jobs at the end of a run use (0.5 s): the
     server does it once no job has come for a moment (mbpipe/jobserver/server.py)."""
     import mbpipe.report.files  # noqa: F401
+
+
+if __name__ == "__main__":
+    # At setup, the survey and the versions go into this machine's cache, so that the first run's job
+    # server, like every later one's, finds them there.
+    warm_up(sys.argv[1:])
