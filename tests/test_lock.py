@@ -45,8 +45,9 @@ def test_a_run_on_another_host_keeps_its_lock(tmp_path):
     first = subprocess.Popen(
         ["unshare", "--uts", "--pid", "--fork", "--mount-proc", "sh", "-c",
          f'hostname other-node && exec "{sys.executable}" -m mbpipe run {config} --cores 2'],
-        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(CHECKOUT)}, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True, start_new_session=True,
+        # its machine survey goes to a cache of its own, not the user's (the host is not this one)
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(CHECKOUT), "XDG_CACHE_HOME": str(tmp_path / "cache")},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
     try:
         record = json.loads(wait_for_holder_record(tmp_path, first).read_text())
