@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers_failures import MOLECULES, PM7, mbpipe_run, write_config
+from helpers_failures import CHECKOUT, MOLECULES, PM7, mbpipe_run, write_config
 from qcelemental import constants
 from workflow_runs import run_snakemake
 
@@ -99,10 +99,14 @@ def test_the_programs_a_job_server_starts_are_read_before_the_config_is_checked(
 @pytest.mark.nwchem
 def test_a_program_qcengine_does_not_know_is_left_to_the_check(tmp_path, monkeypatch):
     """A misspelt program reaches the job server's warm-up before the check refuses it: the warm-up
-    passes it over, and still starts the programs it knows."""
+    passes it over, and still starts the programs it knows.  (In a Python of its own: the warm-up holds
+    its process's thread pools at one thread.)"""
     from mbpipe.jobserver import machine_survey
-    from mbpipe.jobserver.warm_up import warm_up
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    warm_up(["nwchen", "nwchem"])
+    warm_up = subprocess.run(
+        [sys.executable, "-m", "mbpipe.jobserver.warm_up", "nwchen", "nwchem"],
+        env={**os.environ, "PYTHONPATH": str(CHECKOUT)}, capture_output=True, text=True,
+    )  # fmt: skip
+    assert warm_up.returncode == 0, warm_up.stderr
     assert list(json.loads(machine_survey.cache_file().read_text())["versions"]) == ["nwchem"]
