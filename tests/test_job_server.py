@@ -100,7 +100,7 @@ def test_job_hands_its_calculation_to_the_server_and_gets_the_direct_result(serv
     # child ran the calculation
     assert "| _socket" in stderr and " qcengine" not in stderr and "| site" not in stderr
     record = json.loads((tmp_path / "result.json").read_text())
-    assert record["extras"]["mbpipe"]["runner"] == "job-server"
+    assert record["extras"]["mbpipe"]["runner"] == "warm-worker"
     direct = qcengine.compute(AtomicInput.model_validate_json(input_path.read_text()), "mopac", raise_error=True)
     assert record["return_result"] == pytest.approx(direct.return_result, abs=1e-10)
 
@@ -158,7 +158,7 @@ def test_the_server_ends_with_its_snakemake(tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     results = list((tmp_path / "results" / "pm7" / "fragments").glob("n*/*.json"))
     assert len(results) == 6  # 3 monomers, 3 dimers
-    assert {json.loads(path.read_text())["extras"]["mbpipe"]["runner"] for path in results} == {"job-server"}
+    assert {json.loads(path.read_text())["extras"]["mbpipe"]["runner"] for path in results} == {"warm-worker"}
     # no server is left behind, nor its socket
     assert servers(tmp_path) == set()
     assert socket_folders() - sockets_before == set()

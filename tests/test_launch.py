@@ -61,7 +61,7 @@ def test_a_local_run_hands_every_fragment_to_one_job_server(tmp_path, launcher):
     verification = json.loads((tmp_path / "results" / "pm7" / "verification.json").read_text())
     assert verification["passed"]
     results = (tmp_path / "results" / "pm7" / "fragments").glob("n*/*.json")
-    assert {json.loads(path.read_text())["extras"]["mbpipe"]["runner"] for path in results} == {"job-server"}
+    assert {json.loads(path.read_text())["extras"]["mbpipe"]["runner"] for path in results} == {"warm-worker"}
     assert run.stderr.count("job server did not start") == 0
     # the run ends with its answer on the screen, as manybody.json has it
     result = json.loads((tmp_path / "results" / "pm7" / "manybody.json").read_text())

@@ -188,7 +188,7 @@ def test_a_calculation_gives_the_same_result_with_the_cache_as_without(tmp_path)
     assert len(written) == 1
     second = fragment_result(tmp_path / "second", cache)  # takes them from the cache
     assert kept_files(cache) == written  # nothing new to keep
-    assert second["extras"]["mbpipe"]["runner"] == first["extras"]["mbpipe"]["runner"] == "job-server"
+    assert second["extras"]["mbpipe"]["runner"] == first["extras"]["mbpipe"]["runner"] == "warm-worker"
     assert second["return_result"] == first["return_result"]
     assert second["properties"] == first["properties"]
     timing = {"wall_time"}

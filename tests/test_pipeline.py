@@ -87,7 +87,7 @@ def test_local_fragments_ran_in_the_runs_job_server(default_run):
     """A local run starts QCEngine once (mbpipe/jobserver/), not once per fragment."""
     fragments = (default_run / "results" / "water-trimer" / "fragments").glob("n*/*.json")
     runners = {json.loads(path.read_text())["extras"]["mbpipe"]["runner"] for path in fragments}
-    assert runners == {"job-server"}
+    assert runners == {"warm-worker"}
 
 
 def test_no_level_starts_before_the_previous_one_finished(default_run):

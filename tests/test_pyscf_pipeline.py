@@ -36,7 +36,7 @@ def test_trimer_cp_nocp_vmfc_on_pyscf_equals_the_sequential_computer(tmp_path):
 
     fragments = [json.loads(path.read_text()) for path in (results / "fragments").glob("n*/*.json")]
     assert len(fragments) == 19
-    assert {f["extras"]["mbpipe"]["runner"] for f in fragments} == {"job-server"}
+    assert {f["extras"]["mbpipe"]["runner"] for f in fragments} == {"warm-worker"}
     assert {(f["provenance"]["creator"], f["extras"]["pyscf"]["threads"]) for f in fragments} == {("PySCF", 1)}
     assert all(f["extras"]["pyscf"]["cart"] for f in fragments)
 

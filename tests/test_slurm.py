@@ -97,7 +97,7 @@ def assert_ran_in_completed_jobs(slurm, results: list[Path]) -> set[str]:
     for result in results:
         record = json.loads(result.read_text())["extras"]["mbpipe"]
         job_id = record["scheduler_job_id"]
-        assert record["runner"] == "job-server"  # the warm server of the submission's own Snakemake
+        assert record["runner"] == "warm-worker"  # a warm worker of the server of the submission's own Snakemake
         assert job_id in jobs, f"{result.name} ran outside SLURM (job {job_id})"
         assert jobs[job_id]["state"] == "COMPLETED", jobs[job_id]
         fragment_jobs.add(job_id)

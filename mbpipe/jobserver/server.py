@@ -4,7 +4,8 @@ A fresh Python per fragment spends about 2.5 s before its calculation starts (im
 QCEngine's survey of the CPU, the QC program's version probe): longer than a small fragment itself,
 and the gate and assembly jobs pay the same imports.  The Snakemake that runs the jobs (a local
 run's, or a cluster submission's own) starts this server once; it does that work once, and every rule's
-`mbpipe` command hands its work over a Unix socket to a child forked from it.  The job still owns what
+`mbpipe` command hands its work over a Unix socket: a fragment calculation to one of the server's
+warm workers (mbpipe/jobserver/workers.py), any other work to a child forked from it.  The job still owns what
 it always owned: its output goes to the job's own log (the job passes its stdout and stderr), the work
 sees the job's environment and working directory, the job's exit status is the work's, and killing the
 job stops the work.  A job that finds no server does the work in its own process.
@@ -18,18 +19,17 @@ import os
 import select
 import shutil
 import signal
-import socket
 import socketserver
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from mbpipe.jobserver.client import ADDRESS_VARIABLE, LENGTH_BYTES, PASSED_FDS, decode_request
+from mbpipe.jobserver.client import ADDRESS_VARIABLE
+from mbpipe.jobserver.job import Job, receive, run, stopped_if_the_job_goes, surroundings, terminate_this_process
+from mbpipe.jobserver.workers import WarmWorkers
 
 STARTUP_TIMEOUT_S = 60
 # Snakemake starts the jobs that are ready one after another, milliseconds apart: a server that has had
@@ -86,26 +86,31 @@ def serve(
     warm_up: Callable[[], None],
     when_idle: Callable[[], None] | None = None,
 ) -> None:
-    """Listen at *address* until process *parent* ends or this process is terminated; each job runs
-    ``dispatch(argv, runner="job-server")`` in a forked child.  *warm_up* does, once, what every job
-    would otherwise do first; *when_idle* does, the first time no job has come for a moment after
-    the first jobs, what only later jobs need.  Neither may leave threads behind (OpenMP, BLAS or
-    CUDA state does not survive a fork).  The socket's folder goes with the server, also when
-    Snakemake was killed."""
+    """Listen at *address* until process *parent* ends or this process is terminated; each fragment
+    job runs ``dispatch(argv, runner="warm-worker")`` in a warm worker (mbpipe/jobserver/workers.py),
+    every other job ``dispatch(argv, runner="job-server")`` in a child forked for it.  *warm_up* does,
+    once, what every job would otherwise do first; *when_idle* does, the first time no job has come
+    for a moment after the first jobs, what only later jobs need.  Neither may leave threads behind
+    (OpenMP, BLAS or CUDA state does not survive a fork).  The socket's folder goes with the server,
+    also when Snakemake was killed."""
     try:
         with _Server(str(address), _Job) as server:
             server.dispatch = dispatch
+            server.workers = WarmWorkers(dispatch, close_in_worker=server.socket.close)
             warm_up()
             # What the warm-up loaded stays for good: no garbage collection in a forked child (or at
             # the server's exit) walks it again, and the children's pages stay shared with the server.
             gc.freeze()
             signal.signal(signal.SIGTERM, server.terminate)
-            while os.getppid() == parent:
-                if when_idle and server.jobs_taken and not _job_arrives(server, within_s=QUIET_S):
-                    when_idle()
-                    when_idle = None
-                    gc.freeze()
-                server.handle_request()
+            try:
+                while os.getppid() == parent:
+                    if when_idle and server.jobs_taken and not _job_arrives(server, within_s=QUIET_S):
+                        when_idle()
+                        when_idle = None
+                        gc.freeze()
+                    server.serve_once()
+            finally:
+                server.workers.stop()
     finally:
         shutil.rmtree(address.parent, ignore_errors=True)
 
@@ -121,10 +126,42 @@ class _Server(socketserver.ForkingMixIn, socketserver.UnixStreamServer):
     max_children = 1 << 16
     timeout = 1.0  # how often the loop looks whether Snakemake is still there
     jobs_taken = 0
+    workers: WarmWorkers
+    job: Job | None = None  # the job being handed to a forked child
+
+    def serve_once(self) -> None:
+        """Take a job that has come, hear from the workers, and stop the overdue ones."""
+        wait_s = min(self.timeout, self.workers.seconds_to_next_deadline() or self.timeout)
+        # The workers first: one that is ready again takes the next job, rather than a new one.
+        readable, _, _ = select.select([*self.workers.sockets(), self], [], [], wait_s)
+        for ready in readable:
+            if ready is self:
+                self.handle_request()
+            else:
+                self.workers.hear(ready)
+        self.workers.kill_overdue()
+        self.collect_children()
 
     def process_request(self, request, client_address):
         self.jobs_taken += 1
-        super().process_request(request, client_address)
+        try:
+            job, _ = receive(request)
+        except ConnectionError:
+            self.shutdown_request(request)
+            return
+        if job.argv[:1] and job.argv[0] in self.workers.commands:
+            try:
+                self.workers.take(request, job)
+            finally:
+                job.close()
+                self.close_request(request)  # only this copy: the worker has the job's connection
+            return
+        self.job = job
+        try:
+            super().process_request(request, client_address)
+        finally:
+            self.job = None
+            job.close()
 
     def terminate(self, signum, frame):
         for child in self.active_children or ():
@@ -133,44 +170,12 @@ class _Server(socketserver.ForkingMixIn, socketserver.UnixStreamServer):
 
 
 class _Job(socketserver.BaseRequestHandler):
-    """In a forked child: one job's `mbpipe` command, with the job's stdout and stderr."""
+    """In a forked child: one job's `mbpipe` command, in the job's surroundings."""
 
     def handle(self):
-        length, fds, _, _ = socket.recv_fds(self.request, LENGTH_BYTES, len(PASSED_FDS))
-        with self.request.makefile("rb") as stream:
-            argv, cwd, environment, umask = decode_request(stream.read(int.from_bytes(length, "big")))
-        for fd, job_fd in zip(fds, PASSED_FDS, strict=True):
-            os.dup2(fd, job_fd)
-        os.chdir(cwd)
-        # The job's environment (its TMPDIR from Snakemake's tmpdir resource, the user's settings),
-        # less the server's address: the work happens here.
-        os.environb.clear()
-        os.environb.update(environment)
-        os.environ.pop(ADDRESS_VARIABLE, None)
-        os.umask(umask)
-        tempfile.tempdir = None
+        job = self.server.job
         # Terminated (by the server, or because the job went away): stop the program, write nothing.
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-        finished = threading.Event()
-        threading.Thread(target=self._stop_if_job_ends, args=(finished,), daemon=True).start()
-        try:
-            status = self.server.dispatch(argv, runner="job-server")
-        except SystemExit as stopped:  # as Python reports it at the top level
-            if stopped.code is None or isinstance(stopped.code, int):
-                status = stopped.code or 0
-            else:
-                print(stopped.code, file=sys.stderr)
-                status = 1
-        except Exception:
-            traceback.print_exc()
-            status = 1
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finished.set()
-        self.request.sendall(bytes([status & 0xFF]))
-
-    def _stop_if_job_ends(self, finished: threading.Event):
-        """The job sends nothing more: the socket reads empty only once the job has gone."""
-        if not self.request.recv(1) and not finished.is_set():
-            os.kill(os.getpid(), signal.SIGTERM)
+        with stopped_if_the_job_goes(self.request, stop=terminate_this_process), surroundings(job) as argv:
+            status = run(self.server.dispatch, argv, runner="job-server")
+        self.request.sendall(bytes([status]))

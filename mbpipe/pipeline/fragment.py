@@ -22,6 +22,9 @@ NOT_RETRIED = {"input_error"}
 RESOURCE_ERROR = "resource_error"
 # Stopped at its time limit (mbpipe/pipeline/time_limit.py): retried with a longer one.
 TIMEOUT = "timeout"
+# Where a calculation ran, as its result records it (extras.mbpipe.runner), when a warm worker of the
+# job server ran it (mbpipe/jobserver/workers.py).
+WARM_WORKER = "warm-worker"
 
 
 def input_digest(text: str | bytes) -> str:
@@ -84,8 +87,10 @@ def run_fragment(
 ) -> bool:
     """Run the AtomicInput in *input_path*; write the AtomicResult to *result_path*, or an error record
     beside it.  Returns whether the calculation succeeded.  *runner* records where it ran: "job" (the
-    fragment job's own process) or "job-server" (see mbpipe/jobserver/server.py).  Past *time_limit_s*
-    seconds the calculation, its program included, is stopped and recorded as a `timeout`.
+    fragment job's own process), "job-server" (a child forked by the run's job server, see
+    mbpipe/jobserver/server.py) or "warm-worker" (one of its warm workers, with "pid" telling which).
+    Past *time_limit_s* seconds the calculation, its program included, is stopped and recorded as a
+    `timeout`.
 
     A retry (*attempt* > 1) of a calculation whose last attempt QCEngine judged an input error is not
     run again: the same input would fail the same way.
@@ -109,15 +114,19 @@ def run_fragment(
         "memory_mb": memory_mb,
         "attempts": attempts,
         "runner": runner,
+        "pid": os.getpid(),
         # The batch job that ran the calculation on a cluster, None elsewhere.
         "scheduler_job_id": os.environ.get("SLURM_JOB_ID") or os.environ.get("PBS_JOBID"),
     }
     if time_limit_s is None:
         return _calculate(text, Path(result_path), record)
-    from mbpipe.pipeline.time_limit import call_with_time_limit
+    from mbpipe.pipeline import time_limit
 
+    # A warm worker leads its process group already (mbpipe/jobserver/workers.py); elsewhere the
+    # calculation gets a process group of its own, in a forked child.
+    in_group = time_limit.call_with_time_limit_here if runner == WARM_WORKER else time_limit.call_with_time_limit
     started, t0 = datetime.now(UTC), time.perf_counter()
-    succeeded = call_with_time_limit(lambda: _calculate(text, Path(result_path), record), time_limit_s)
+    succeeded = in_group(lambda: _calculate(text, Path(result_path), record), time_limit_s)
     if succeeded is None:
         timing = {"started": started.isoformat(), "finished": datetime.now(UTC).isoformat()}
         record = {**record, **timing, "wall_time_s": time.perf_counter() - t0}

@@ -3,7 +3,9 @@
 A cluster's scheduler stops a job past its `runtime`; a local run has no scheduler, and a program that
 hangs (an SCF that oscillates through a large `max_cycle`, a stuck MPI rank) would hold it forever.
 The calculation runs in a forked child that leads a process group of its own, so that the program
-QCEngine starts, and whatever that starts, are in it; past the limit the whole group is stopped.
+QCEngine starts, and whatever that starts, are in it; past the limit the whole group is stopped.  A
+warm worker of the job server (mbpipe/jobserver/workers.py) leads such a group already: it calculates
+in its own process, and past the limit stops its group, itself included.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import select
 import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -58,6 +61,32 @@ def call_with_time_limit(work: Callable[[], bool], limit_s: float) -> bool | Non
     finally:
         signal.signal(signal.SIGTERM, terminated)
         _stop_group(pid)
+
+
+def call_with_time_limit_here(work: Callable[[], bool], limit_s: float) -> bool | None:
+    """``work()`` in this process, which leads its process group (a warm worker): its answer, or None
+    when it ran past *limit_s* seconds and the group was sent SIGTERM; SIGKILL follows if this process
+    has not ended after the grace time.  This process is not to work on after None."""
+    finished, stopping = threading.Event(), threading.Event()
+
+    def watch():
+        if finished.wait(limit_s):
+            return
+        stopping.set()
+        os.killpg(os.getpgrp(), signal.SIGTERM)
+        if not finished.wait(GRACE_S):
+            os.killpg(os.getpgrp(), signal.SIGKILL)
+
+    threading.Thread(target=watch, daemon=True).start()
+    try:
+        answer = work()
+    except SystemExit:  # terminated: by the watch, or because the job went away
+        if not stopping.is_set():
+            raise
+        answer = None
+    # A SIGTERM the watch sends now ends this process once the answer is given.
+    finished.set()
+    return answer
 
 
 def _wait(pid: int, limit_s: float) -> int | None:
