@@ -236,6 +236,7 @@ from pathlib import Path
 from mbpipe.jobserver.server import serve
 
 log = Path(sys.argv[2])
+warm_up_s = float(sys.argv[4])
 
 def note(line):
     with log.open("a") as handle:
@@ -246,41 +247,74 @@ def job(argv, runner):
     time.sleep(0.3)
     return 0
 
+def warm_up():
+    time.sleep(warm_up_s)
+    note("warm")
+
 def later():
     note("idle-work")
     time.sleep(0.5)
 
-serve(Path(sys.argv[1]), int(sys.argv[3]), dispatch=job, warm_up=lambda: None, when_idle=later)
+serve(Path(sys.argv[1]), int(sys.argv[3]), dispatch=job, warm_up=warm_up, when_idle=later)
 """
 
 
-def test_what_only_later_jobs_need_waits_until_the_first_jobs_are_in(tmp_path):
-    """The report's imports are put off until jobs have come and none comes for a moment: the first
-    jobs of a run, and a job that follows them milliseconds later, never wait behind them."""
+def server_with_a_log(folder: Path, warm_up_s: float) -> tuple[subprocess.Popen, Path, Path]:
+    """A job server whose warm-up takes *warm_up_s*, and which notes its jobs and its idle work, with
+    the time, in a log; the server, its socket and the log."""
+    (folder / "socket").mkdir()  # the server takes its socket's folder with it
+    address, log = folder / "socket" / "jobs.sock", folder / "log"
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER_WITH_A_LOG, str(address), str(log), str(os.getpid()), str(warm_up_s)],
+        env={**os.environ, "PYTHONPATH": str(CHECKOUT)},
+    )
+    deadline = time.monotonic() + 30
+    while not address.exists():
+        assert server.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    return server, address, log
+
+
+def noted(log: Path) -> dict[str, float]:
+    return {line.split()[0]: float(line.split()[1]) for line in log.read_text().splitlines()}
+
+
+def test_what_only_later_jobs_need_is_done_while_snakemake_still_plans(tmp_path):
+    """No job waits when the server is warm: the report's imports are done at once, while Snakemake
+    is still building its job graph."""
+    server, _, log = server_with_a_log(tmp_path, warm_up_s=0.0)
+    try:
+        deadline = time.monotonic() + 10
+        while not (log.exists() and "idle-work" in noted(log)):
+            assert time.monotonic() < deadline, "the idle work was never done"
+            time.sleep(0.05)
+    finally:
+        server.terminate()
+        server.wait()
+    assert list(noted(log)) == ["warm", "idle-work"]
+
+
+def test_what_only_later_jobs_need_waits_when_the_first_jobs_came_during_the_warm_up(tmp_path):
+    """Jobs that came while the server warmed up are taken first, and a job that follows them
+    milliseconds later never waits behind the report's imports: they are put off until no job has
+    come for a moment."""
     import threading
 
     from mbpipe.jobserver.client import ADDRESS_VARIABLE, hand_over
 
-    (tmp_path / "socket").mkdir()  # the server takes its socket's folder with it
-    address, log = tmp_path / "socket" / "jobs.sock", tmp_path / "log"
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVER_WITH_A_LOG, str(address), str(log), str(os.getpid())],
-        env={**os.environ, "PYTHONPATH": str(CHECKOUT)},
-    )
+    server, address, log = server_with_a_log(tmp_path, warm_up_s=1.0)
     try:
-        deadline = time.monotonic() + 30
-        while not address.exists():
-            assert server.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
-        time.sleep(3 * job_server.QUIET_S)  # quiet before any job: nothing put off is done yet
-        assert not log.exists()
         os.environ[ADDRESS_VARIABLE] = str(address)
         jobs = []
-        for name in ("a", "b"):
-            sent = time.monotonic()
+        for name in ("a", "b"):  # a while the server warms up; b just after it took a
             jobs.append(threading.Thread(target=hand_over, args=(["gate", name],)))
             jobs[-1].start()
-            time.sleep(0.02)
+            if name == "a":
+                deadline = time.monotonic() + 10
+                while not (log.exists() and "job-a" in noted(log)):
+                    assert time.monotonic() < deadline, "job a was never taken"
+                    time.sleep(0.01)
+            sent = time.monotonic()
         for job in jobs:
             job.join()
         assert hand_over(["gate", "c"]) == 0
@@ -288,7 +322,7 @@ def test_what_only_later_jobs_need_waits_until_the_first_jobs_are_in(tmp_path):
         os.environ.pop(ADDRESS_VARIABLE, None)
         server.terminate()
         server.wait()
-    times = {line.split()[0]: float(line.split()[1]) for line in log.read_text().splitlines()}
-    assert list(times) == ["job-a", "job-b", "idle-work", "job-c"]
+    times = noted(log)
+    assert list(times) == ["warm", "job-a", "job-b", "idle-work", "job-c"]
     assert times["job-b"] - sent < 0.1  # the second job was taken at once
     assert times["idle-work"] - times["job-b"] > job_server.QUIET_S / 2  # after a quiet moment

@@ -89,10 +89,10 @@ def serve(
     """Listen at *address* until process *parent* ends or this process is terminated; each fragment
     job runs ``dispatch(argv, runner="warm-worker")`` in a warm worker (mbpipe/jobserver/workers.py),
     every other job ``dispatch(argv, runner="job-server")`` in a child forked for it.  *warm_up* does,
-    once, what every job would otherwise do first; *when_idle* does, the first time no job has come
-    for a moment after the first jobs, what only later jobs need.  Neither may leave threads behind
-    (OpenMP, BLAS or CUDA state does not survive a fork).  The socket's folder goes with the server,
-    also when Snakemake was killed."""
+    once, what every job would otherwise do first; *when_idle* does what only later jobs need: at once
+    if no job is waiting when the warm-up is done, or else the first time no job has come for a
+    moment.  Neither may leave threads behind (OpenMP, BLAS or CUDA state does not survive a fork).
+    The socket's folder goes with the server, also when Snakemake was killed."""
     try:
         with _Server(str(address), _Job) as server:
             server.dispatch = dispatch
@@ -104,7 +104,10 @@ def serve(
             signal.signal(signal.SIGTERM, server.terminate)
             try:
                 while os.getppid() == parent:
-                    if when_idle and server.jobs_taken and not _job_arrives(server, within_s=QUIET_S):
+                    # Done at once if no job is waiting when the warm-up ends (Snakemake still plans),
+                    # or else in the first quiet moment between jobs.
+                    quiet_s = QUIET_S if server.jobs_taken else 0.0
+                    if when_idle and not _job_arrives(server, within_s=quiet_s):
                         when_idle()
                         when_idle = None
                         gc.freeze()

@@ -43,7 +43,7 @@ def warm_up(programs: list[str]) -> None:
 
 def warm_up_for_the_report() -> None:
     """Import matplotlib and pandas, which only the report's jobs at the end of a run use (0.5 s): the
-    server does it once no job has come for a moment (mbpipe/jobserver/server.py)."""
+    server does it when no job waits for it (mbpipe/jobserver/server.py)."""
     import mbpipe.report.files  # noqa: F401
 
 
