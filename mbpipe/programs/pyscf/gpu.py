@@ -2,8 +2,9 @@
 
 A program of its own rather than a keyword, so that the pre-run checks, QCEngine's ``found()`` and the
 workflow's ``gpu`` resource all see from the model chemistry alone that a GPU is needed. Nothing here
-imports gpu4pyscf or CuPy: that happens in the calculation, in the process that owns the GPU, because
-CUDA state does not survive the job server's fork.
+imports gpu4pyscf or CuPy: that happens in the calculation, in the process that owns the GPU (a warm
+worker of the job server, which keeps CUDA's context and compiled kernels for its later calculations,
+mbpipe/jobserver/workers.py), because CUDA state does not survive the job server's fork.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import subprocess
 import sys
 from importlib.util import find_spec
 from typing import Any, ClassVar
+
+from qcelemental.models.v2 import AtomicInput, AtomicResult
+from qcengine.config import TaskConfig
 
 from mbpipe.programs.pyscf.harness import PySCFHarness
 
@@ -26,12 +30,27 @@ class PySCFGPUHarness(PySCFHarness):
     on_gpu: ClassVar[bool] = True
     _defaults: ClassVar[dict[str, Any]] = {**PySCFHarness._defaults, "name": "PySCF-GPU"}
 
+    def compute(self, input_model: AtomicInput, config: TaskConfig) -> AtomicResult:
+        try:
+            return super().compute(input_model, config)
+        finally:
+            _give_back_gpu_memory()
+
     @staticmethod
     def found(raise_error: bool = False) -> bool:
         present = PySCFHarness.found(raise_error) and find_spec("gpu4pyscf") is not None
         if raise_error and not present:
             raise ModuleNotFoundError(f"gpu4pyscf is not installed; {INSTALL}")
         return present
+
+
+def _give_back_gpu_memory() -> None:
+    """CuPy keeps the device memory a calculation freed for its next one; a warm worker's next one may
+    be on the CPU, and the other workers share the GPU.  CUDA's context and the kernels stay."""
+    cupy = sys.modules.get("cupy")
+    if cupy is not None:
+        cupy.get_default_memory_pool().free_all_blocks()
+        cupy.get_default_pinned_memory_pool().free_all_blocks()
 
 
 def gpu_problems() -> list[str]:
