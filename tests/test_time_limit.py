@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
+import sys
 import time
 
 import pytest
-from helpers_failures import MOLECULES, mbpipe_run, write_config
+from helpers_failures import CHECKOUT, MOLECULES, mbpipe_run, write_config
 
 from mbpipe.pipeline.time_limit import call_with_time_limit, time_limit_s
 
@@ -34,6 +36,72 @@ def test_the_limit_stops_the_program_the_calculation_started(tmp_path):
 def test_a_calculation_within_its_limit_gives_its_answer():
     assert call_with_time_limit(lambda: True, 30) is True
     assert call_with_time_limit(lambda: False, 30) is False
+
+
+# A warm worker's way (mbpipe/jobserver/workers.py): the work in this process, which leads its own
+# process group. Each case runs in a Python of its own, in a session (and group) of its own.
+IN_A_WORKER = """
+import os, signal, subprocess, sys, threading, time
+from pathlib import Path
+from mbpipe.pipeline.time_limit import call_with_time_limit_here
+folder = Path(sys.argv[1])
+signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))  # as a worker has it
+before_kill = lambda: (folder / "recorded").write_text("timeout")
+
+def fails():
+    raise ValueError("the calculation's own error")
+
+def hangs():  # in Python: SIGTERM reaches it
+    program = subprocess.Popen(["sleep", "600"])
+    (folder / "program.pid").write_text(str(program.pid))
+    program.wait()
+
+def hangs_in_compiled_code():  # SIGTERM is left to the other thread, and the read never returns
+    signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM])
+    os.read(os.pipe()[0], 1)
+
+case = sys.argv[2]
+if case == "fails":
+    try:
+        call_with_time_limit_here(fails, 0.3, before_kill)
+    except ValueError:
+        pass
+    time.sleep(1.0)  # past the limit of the work that failed: nothing stops this process
+    print("alive")
+else:
+    answer = call_with_time_limit_here(hangs if case == "hangs" else hangs_in_compiled_code, 0.3, before_kill)
+    print(f"answer {answer}")
+"""
+
+
+def in_a_worker(folder, case: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", IN_A_WORKER, str(folder), case],
+        env={**os.environ, "PYTHONPATH": str(CHECKOUT)},
+        capture_output=True,
+        text=True,
+        start_new_session=True,
+        timeout=60,
+    )
+
+
+def test_in_a_worker_a_calculation_that_fails_leaves_no_limit_behind(tmp_path):
+    done = in_a_worker(tmp_path, "fails")
+    assert (done.returncode, done.stdout) == (0, "alive\n"), done.stderr
+
+
+def test_in_a_worker_the_limit_stops_the_calculation_and_its_program(tmp_path):
+    done = in_a_worker(tmp_path, "hangs")
+    assert (done.returncode, done.stdout) == (0, "answer None\n"), done.stderr
+    assert not (tmp_path / "recorded").exists()  # the worker records the timeout itself, as usual
+    program = int((tmp_path / "program.pid").read_text())
+    assert not os.path.exists(f"/proc/{program}") or "Z" in open(f"/proc/{program}/stat").read().split()[2]
+
+
+def test_in_a_worker_stuck_in_compiled_code_the_timeout_is_recorded_before_the_kill(tmp_path):
+    done = in_a_worker(tmp_path, "compiled")
+    assert done.returncode == -signal.SIGKILL, (done.returncode, done.stdout, done.stderr)
+    assert (tmp_path / "recorded").read_text() == "timeout"
 
 
 def test_each_retry_gets_a_longer_limit():

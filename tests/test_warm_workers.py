@@ -2,9 +2,10 @@
 
 A worker runs one fragment calculation after another: its thousandth result must be bit for bit its
 first, and a fresh worker's, after calculations of other molecules, charges, spins, ghost atoms,
-methods, basis sets and memory in between. A worker killed in mid-calculation, or stuck past its job's
-time limit, is killed with the program it runs; its job fails as a failed fragment does (Snakemake
-retries it), and the next job gets a new worker.
+methods, basis sets and memory in between; each job runs in its own surroundings, and what a program
+left running is stopped. A worker killed in mid-calculation, or stuck past its job's time limit, is
+killed with the program it runs; its job fails as a failed fragment does (Snakemake retries it), and
+the next job gets a new worker, as after a failed calculation.
 """
 
 from __future__ import annotations
@@ -13,19 +14,22 @@ import itertools
 import json
 import os
 import signal
+import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from helpers_failures import MOLECULES, WATER_XYZ
+from helpers_failures import CHECKOUT, MOLECULES, WATER_XYZ
 from qcelemental.models.v2 import AtomicInput, Molecule
 from test_job_server import command_name, descendants
 from test_pyscf_fork import children
 
 from mbpipe.jobserver import server as job_server
-from mbpipe.jobserver.client import hand_over
+from mbpipe.jobserver.client import encode_request, hand_over
+from mbpipe.jobserver.job import Job, surroundings
 from mbpipe.molecules.cluster_file import read_cluster
 from mbpipe.run.jobs import JOB_ENVIRONMENT
 
@@ -167,3 +171,56 @@ def test_a_worker_killed_or_stuck_mid_calculation_is_replaced_and_its_job_fails(
     record = calculate(small, tmp_path / "water-result.json")
     assert worker_of(record) != worker
     assert server.poll() is None  # the server goes on serving
+
+
+@pytest.mark.nwchem
+def test_a_failed_calculation_ends_its_worker(server, tmp_path):
+    """A program may leave its state unusable after a failure (a CUDA context after a kernel fault):
+    the next job gets a new worker."""
+    good = write_input(tmp_path / "water.json", WATER, "nwchem", "hf", "sto-3g")
+    first = calculate(good, tmp_path / "first.json")
+    bad = AtomicInput.model_validate_json(good.read_text())
+    bad = bad.model_copy(update={"specification": bad.specification.model_copy(update={"keywords": {"scf__bogus": 1}})})
+    (tmp_path / "bad.json").write_text(bad.model_dump_json())
+    argv = ["fragment", str(tmp_path / "bad.json"), str(tmp_path / "bad-result.json"), "--ncores", "1"]
+    assert hand_over(argv) == 1
+    assert json.loads((tmp_path / "bad-result.error.json").read_text())["extras"]["mbpipe"]["pid"] == worker_of(first)
+    wait_until_gone([worker_of(first)], timeout_s=10)
+    assert worker_of(calculate(good, tmp_path / "again.json")) != worker_of(first)
+
+
+def test_a_job_runs_in_its_own_surroundings_and_the_worker_gets_its_own_back(tmp_path):
+    """What a worker restores after each job: its stdout and stderr, working directory, environment,
+    umask and temporary folder."""
+    read_end, write_end = os.pipe()
+    environment = {b"PATH": os.environb[b"PATH"], b"TMPDIR": os.fsencode(tmp_path), b"MBPIPE_TEST": b"job"}
+    job = Job(encode_request(["fragment", "x"], os.fsencode(tmp_path), environment, 0o027), [write_end, os.dup(2)])
+    before = (os.getcwd(), dict(os.environ), os.umask(0o022), tempfile.gettempdir())
+    os.umask(before[2])
+    with surroundings(job) as argv:
+        inside = (os.getcwd(), dict(os.environ), os.umask(0o027), tempfile.gettempdir())
+        os.write(1, b"to the job's stdout")
+    job.close()
+    after = (os.getcwd(), dict(os.environ), os.umask(before[2]), tempfile.gettempdir())
+    os.umask(before[2])
+    assert argv == ["fragment", "x"]
+    assert inside == (str(tmp_path), {"PATH": os.environ["PATH"], "TMPDIR": str(tmp_path), "MBPIPE_TEST": "job"},
+                      0o027, str(tmp_path))  # fmt: skip
+    assert after == before
+    assert os.read(read_end, 100) == b"to the job's stdout"
+
+
+def test_what_a_job_left_running_is_stopped_and_the_worker_goes_on(tmp_path):
+    """A program that leaves a process behind in the worker's group: it is stopped after the job."""
+    script = (
+        "import os, subprocess, sys, time\n"
+        "from mbpipe.jobserver.workers import _stop_what_the_job_left\n"
+        "left = subprocess.Popen(['sleep', '600'])\n"
+        "_stop_what_the_job_left()\n"
+        "print(left.wait(timeout=10))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], env={**os.environ, "PYTHONPATH": str(CHECKOUT)},
+        capture_output=True, text=True, start_new_session=True, timeout=60,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (0, f"{-signal.SIGTERM}\n"), done.stderr

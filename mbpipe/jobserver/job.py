@@ -40,16 +40,26 @@ class Job:
 
 def receive(connection: socket.socket, extra_fds: int = 0) -> tuple[Job, list[int]]:
     """The job that *connection* brings, and the *extra_fds* descriptors passed ahead of the job's own."""
-    length, fds, _, _ = socket.recv_fds(connection, LENGTH_BYTES, extra_fds + len(PASSED_FDS))
-    if len(length) < LENGTH_BYTES:
-        raise ConnectionError("the job went away before it sent its request")
-    size, request = int.from_bytes(length, "big"), bytearray()
-    while len(request) < size:
-        chunk = connection.recv(size - len(request))
-        if not chunk:
-            raise ConnectionError("the job went away while it sent its request")
-        request += chunk
-    return Job(bytes(request), fds[extra_fds:]), fds[:extra_fds]
+    try:
+        length, fds, _, _ = socket.recv_fds(connection, LENGTH_BYTES, extra_fds + len(PASSED_FDS))
+    except OSError:
+        raise ConnectionError("the job went away before it sent its request") from None
+    try:
+        if len(length) < LENGTH_BYTES or len(fds) != extra_fds + len(PASSED_FDS):
+            raise ConnectionError("the job went away before it sent its request")
+        size, request = int.from_bytes(length, "big"), bytearray()
+        while len(request) < size:
+            chunk = connection.recv(size - len(request))
+            if not chunk:
+                raise ConnectionError("the job went away while it sent its request")
+            request += chunk
+        job = Job(bytes(request), fds[extra_fds:])
+        decode_request(job.request)  # one that does not decode is refused here, not where it is run
+    except (OSError, ValueError):
+        for fd in fds:
+            os.close(fd)
+        raise ConnectionError("the job's request was cut short") from None
+    return job, fds[:extra_fds]
 
 
 def forward(job: Job, to: socket.socket, extra_fds: list[int]) -> None:

@@ -30,11 +30,16 @@ from pathlib import Path
 from mbpipe.jobserver.client import ADDRESS_VARIABLE
 from mbpipe.jobserver.job import Job, receive, run, stopped_if_the_job_goes, surroundings, terminate_this_process
 from mbpipe.jobserver.workers import WarmWorkers
+from mbpipe.pipeline.time_limit import GRACE_S
 
 STARTUP_TIMEOUT_S = 60
+# Seconds a server has to end when stopped: its workers' grace time, and as long again.
+STOP_TIMEOUT_S = 2 * GRACE_S
 # Snakemake starts the jobs that are ready one after another, milliseconds apart: a server that has had
 # no job for this long, once jobs have come, is between such bursts and does what it put off then.
 QUIET_S = 0.2
+# Seconds a job's client may take to send its request once connected.
+REQUEST_TIMEOUT_S = 5.0
 
 
 def start(python: str, environment: dict[str, str], programs: list[str]) -> subprocess.Popen | None:
@@ -71,11 +76,16 @@ def _folder_prefix() -> str:
 
 
 def stop(server: subprocess.Popen, address: Path) -> None:
-    """Stop the server (it stops the work still running in it) and remove its socket."""
+    """Stop the server (it stops the work still running in it, its workers within their programs'
+    grace time) and remove its socket; a server that has not ended by then is killed."""
     os.environ.pop(ADDRESS_VARIABLE, None)
     if server.poll() is None:
         server.terminate()
-        server.wait()
+        try:
+            server.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
     shutil.rmtree(address.parent, ignore_errors=True)
 
 
@@ -147,11 +157,15 @@ class _Server(socketserver.ForkingMixIn, socketserver.UnixStreamServer):
 
     def process_request(self, request, client_address):
         self.jobs_taken += 1
+        # A job's client sends its whole request at once; one that stalls part-way is given up on
+        # (it fails, and Snakemake retries it) rather than holding up every other job.
+        request.settimeout(REQUEST_TIMEOUT_S)
         try:
             job, _ = receive(request)
-        except ConnectionError:
+        except ConnectionError:  # a timeout too
             self.shutdown_request(request)
             return
+        request.settimeout(None)
         if job.argv[:1] and job.argv[0] in self.workers.commands:
             try:
                 self.workers.take(request, job)
@@ -176,6 +190,7 @@ class _Job(socketserver.BaseRequestHandler):
     """In a forked child: one job's `mbpipe` command, in the job's surroundings."""
 
     def handle(self):
+        self.server.workers.close_in_child()
         job = self.server.job
         # Terminated (by the server, or because the job went away): stop the program, write nothing.
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))

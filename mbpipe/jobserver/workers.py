@@ -11,9 +11,10 @@ stderr, working directory, environment and umask (mbpipe/jobserver/job.py), with
 its cores and its memory given to the program, as in a fresh child; tests/test_warm_workers.py checks
 that a worker's thousandth result is bit for bit its first.  A worker leads a process group of its
 own, with the programs it starts: a job that goes away, or a calculation past its time limit
-(mbpipe/pipeline/time_limit.py), stops that group, and the server replaces the worker; a worker that
-has died or hangs past its job's limit is killed by the server, and its job fails like any failed
-fragment (Snakemake retries it).
+(mbpipe/pipeline/time_limit.py), stops that group, and the server replaces the worker; so does a
+failed calculation, whose program may have left its state unusable.  A worker that has died or hangs
+past its job's limit is killed by the server, and its job fails like any failed fragment (Snakemake
+retries it).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class WarmWorkers:
         self._dispatch = dispatch
         self._close_in_worker = close_in_worker
         self._workers: dict[socket.socket, _Worker] = {}
+        self._unreaped: list[int] = []  # ended workers not yet collected (stuck in the kernel a while)
 
     def take(self, connection: socket.socket, job: jobs.Job) -> None:
         """Hand *job*, which came over *connection*, to a worker."""
@@ -93,10 +95,17 @@ class WarmWorkers:
             self._end(worker, signal.SIGKILL)
 
     def kill_overdue(self) -> None:
+        """Kill the workers stuck past their job's deadline, and collect those that have ended."""
         now = time.monotonic()
         for worker in list(self._workers.values()):
             if worker.deadline is not None and worker.deadline <= now:
                 self._end(worker, signal.SIGKILL)
+        self._unreaped = [pid for pid in self._unreaped if not _collected(pid)]
+
+    def close_in_child(self) -> None:
+        """In a child forked for another job: the workers' sockets are the server's alone."""
+        for control in self._workers:
+            control.close()
 
     def stop(self) -> None:
         """Stop every worker and the programs they run: SIGTERM to all at once, SIGKILL to what is left
@@ -107,18 +116,19 @@ class WarmWorkers:
                 os.killpg(worker.pid, signal.SIGTERM)
         deadline = time.monotonic() + GRACE_S
         for worker in workers:
-            while time.monotonic() < deadline and os.waitpid(worker.pid, os.WNOHANG)[0] == 0:
+            while time.monotonic() < deadline and not _collected(worker.pid):
                 time.sleep(0.01)
             self._end(worker, signal.SIGKILL)
 
     def _end(self, worker: _Worker, sig: signal.Signals) -> None:
-        """Signal the worker's whole group (what it started too), and collect it."""
+        """Signal the worker's whole group (what it started too), and collect it once it has ended
+        (without waiting: a process in an uninterruptible call ends only when the call returns)."""
         del self._workers[worker.control]
         with contextlib.suppress(ProcessLookupError):
             os.killpg(worker.pid, sig)
         worker.control.close()
-        with contextlib.suppress(ChildProcessError):  # collected already (stop)
-            os.waitpid(worker.pid, 0)
+        if not _collected(worker.pid):
+            self._unreaped.append(worker.pid)
 
     def _start(self, inherited: list[int]) -> _Worker:
         """A new worker, which closes the *inherited* descriptors (the job being handed out's) and
@@ -173,9 +183,13 @@ def _work(control: socket.socket, dispatch: Callable[..., int]) -> None:
         try:
             with jobs.stopped_if_the_job_goes(connection, stop=_stop_group), jobs.surroundings(job) as argv:
                 status = jobs.run(dispatch, argv, WARM_WORKER)
+            _stop_what_the_job_left()
+            # A failed calculation may have left its program's state unusable (a CUDA context after a
+            # kernel fault): its worker is not used again.
+            done = bool(stopped) or status != 0
             # Ready before the job hears its status: the job that Snakemake starts next finds this
             # worker idle, rather than a new one forked for it.
-            if not stopped:
+            if not done:
                 control.sendall(READY)
             connection.sendall(bytes([status]))
         except OSError:  # the job has gone
@@ -185,12 +199,30 @@ def _work(control: socket.socket, dispatch: Callable[..., int]) -> None:
                 connection.shutdown(socket.SHUT_RDWR)
             connection.close()
             job.close()
-        if stopped:
+        if done:
             return
 
 
 def _stop_group() -> None:
     os.killpg(os.getpgrp(), signal.SIGTERM)
+
+
+def _stop_what_the_job_left() -> None:
+    """SIGTERM to the rest of this worker's group, processes a program left running, as a forked
+    child's group was stopped after its calculation; the worker itself lets this one pass."""
+    handler = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        os.killpg(os.getpgrp(), signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, handler)
+
+
+def _collected(pid: int) -> bool:
+    """Whether the child *pid* has ended and is collected now (or was before)."""
+    try:
+        return os.waitpid(pid, os.WNOHANG)[0] != 0
+    except ChildProcessError:
+        return True
 
 
 def _time_limit_s(argv: list[str]) -> float:

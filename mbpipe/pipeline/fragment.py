@@ -122,15 +122,25 @@ def run_fragment(
         return _calculate(text, Path(result_path), record)
     from mbpipe.pipeline import time_limit
 
+    started, t0 = datetime.now(UTC), time.perf_counter()
+
+    def record_timeout():
+        timing = {"started": started.isoformat(), "finished": datetime.now(UTC).isoformat()}
+        _record_timeout(
+            text, Path(result_path), {**record, **timing, "wall_time_s": time.perf_counter() - t0}, time_limit_s
+        )
+
+    def work():
+        return _calculate(text, Path(result_path), record)
+
     # A warm worker leads its process group already (mbpipe/jobserver/workers.py); elsewhere the
     # calculation gets a process group of its own, in a forked child.
-    in_group = time_limit.call_with_time_limit_here if runner == WARM_WORKER else time_limit.call_with_time_limit
-    started, t0 = datetime.now(UTC), time.perf_counter()
-    succeeded = in_group(lambda: _calculate(text, Path(result_path), record), time_limit_s)
+    if runner == WARM_WORKER:
+        succeeded = time_limit.call_with_time_limit_here(work, time_limit_s, before_kill=record_timeout)
+    else:
+        succeeded = time_limit.call_with_time_limit(work, time_limit_s)
     if succeeded is None:
-        timing = {"started": started.isoformat(), "finished": datetime.now(UTC).isoformat()}
-        record = {**record, **timing, "wall_time_s": time.perf_counter() - t0}
-        _record_timeout(text, Path(result_path), record, time_limit_s)
+        record_timeout()
         return False
     return succeeded
 

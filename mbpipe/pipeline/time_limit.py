@@ -63,10 +63,12 @@ def call_with_time_limit(work: Callable[[], bool], limit_s: float) -> bool | Non
         _stop_group(pid)
 
 
-def call_with_time_limit_here(work: Callable[[], bool], limit_s: float) -> bool | None:
+def call_with_time_limit_here(work: Callable[[], bool], limit_s: float, before_kill: Callable[[], None]) -> bool | None:
     """``work()`` in this process, which leads its process group (a warm worker): its answer, or None
-    when it ran past *limit_s* seconds and the group was sent SIGTERM; SIGKILL follows if this process
-    has not ended after the grace time.  This process is not to work on after None."""
+    when it ran past *limit_s* seconds and the group was sent SIGTERM.  Should this process not have
+    ended the work after the grace time (a program that returns to Python only at its end), a thread
+    of its own calls *before_kill* (to write what None would have led to) and sends SIGKILL.  This
+    process is not to work on after None."""
     finished, stopping = threading.Event(), threading.Event()
 
     def watch():
@@ -75,18 +77,20 @@ def call_with_time_limit_here(work: Callable[[], bool], limit_s: float) -> bool 
         stopping.set()
         os.killpg(os.getpgrp(), signal.SIGTERM)
         if not finished.wait(GRACE_S):
+            before_kill()
             os.killpg(os.getpgrp(), signal.SIGKILL)
 
     threading.Thread(target=watch, daemon=True).start()
     try:
-        answer = work()
+        return work()
     except SystemExit:  # terminated: by the watch, or because the job went away
         if not stopping.is_set():
             raise
-        answer = None
-    # A SIGTERM the watch sends now ends this process once the answer is given.
-    finished.set()
-    return answer
+        return None
+    finally:
+        # Also when the work failed: no watch outlives it.  A SIGTERM the watch sent just now ends
+        # this process once the answer is given.
+        finished.set()
 
 
 def _wait(pid: int, limit_s: float) -> int | None:

@@ -31,10 +31,10 @@ class PySCFGPUHarness(PySCFHarness):
     _defaults: ClassVar[dict[str, Any]] = {**PySCFHarness._defaults, "name": "PySCF-GPU"}
 
     def compute(self, input_model: AtomicInput, config: TaskConfig) -> AtomicResult:
-        try:
-            return super().compute(input_model, config)
-        finally:
-            _give_back_gpu_memory()
+        result = super().compute(input_model, config)
+        # After a failure the worker ends (mbpipe/jobserver/workers.py), and its memory with it.
+        _give_back_gpu_memory()
+        return result
 
     @staticmethod
     def found(raise_error: bool = False) -> bool:
