@@ -24,14 +24,12 @@ from pathlib import Path
 import pytest
 from helpers_failures import CHECKOUT, MOLECULES, WATER_XYZ
 from qcelemental.models.v2 import AtomicInput, Molecule
-from test_job_server import command_name, descendants
+from test_job_server import command_name, descendants, job_server_for
 from test_pyscf_fork import children
 
-from mbpipe.jobserver import server as job_server
 from mbpipe.jobserver.client import encode_request, hand_over
 from mbpipe.jobserver.job import Job, surroundings
 from mbpipe.molecules.cluster_file import read_cluster
-from mbpipe.run.jobs import JOB_ENVIRONMENT
 
 CALCULATIONS = 1000  # about 70 s on the 2-core machine
 NWCHEM_EVERY, DFT_EVERY = 40, 20  # the others are PySCF's of 40 ms each
@@ -46,10 +44,8 @@ HYDRONIUM = Molecule.from_data("1 1\nO 0 0 0.12\nH 0 0.94 -0.27\nH 0.81 -0.47 -0
 
 @pytest.fixture
 def server():
-    started = job_server.start(sys.executable, JOB_ENVIRONMENT, ["pyscf", "nwchem"])
-    assert started is not None
-    yield started
-    job_server.stop(started, Path(os.environ[job_server.ADDRESS_VARIABLE]))
+    with job_server_for(["pyscf", "nwchem"]) as started:
+        yield started
 
 
 def write_input(path: Path, molecule: Molecule, program: str, method: str, basis: str, driver="energy") -> Path:
@@ -194,7 +190,8 @@ def test_a_job_runs_in_its_own_surroundings_and_the_worker_gets_its_own_back(tmp
     umask and temporary folder."""
     read_end, write_end = os.pipe()
     environment = {b"PATH": os.environb[b"PATH"], b"TMPDIR": os.fsencode(tmp_path), b"MBPIPE_TEST": b"job"}
-    job = Job(encode_request(["fragment", "x"], os.fsencode(tmp_path), environment, 0o027), [write_end, os.dup(2)])
+    request = encode_request(["fragment", "x"], os.fsencode(tmp_path), environment, 0o027)
+    job = Job(request, [write_end, os.dup(2)], ["fragment", "x"])
     before = (os.getcwd(), dict(os.environ), os.umask(0o022), tempfile.gettempdir())
     os.umask(before[2])
     with surroundings(job) as argv:

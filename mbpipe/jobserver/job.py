@@ -24,14 +24,12 @@ from mbpipe.jobserver.client import ADDRESS_VARIABLE, LENGTH_BYTES, PASSED_FDS, 
 
 @dataclass
 class Job:
-    """A job's request as it came, and the file descriptors it passed (its stdout and stderr)."""
+    """A job's request as it came, the file descriptors it passed (its stdout and stderr), and its
+    command (decoded once: the server routes the job by it)."""
 
     request: bytes
     fds: list[int]
-
-    @property
-    def argv(self) -> list[str]:
-        return decode_request(self.request)[0]
+    argv: list[str]
 
     def close(self) -> None:
         for fd in self.fds:
@@ -53,8 +51,9 @@ def receive(connection: socket.socket, extra_fds: int = 0) -> tuple[Job, list[in
             if not chunk:
                 raise ConnectionError("the job went away while it sent its request")
             request += chunk
-        job = Job(bytes(request), fds[extra_fds:])
-        decode_request(job.request)  # one that does not decode is refused here, not where it is run
+        request = bytes(request)
+        # one that does not decode is refused here, not where it is run
+        job = Job(request, fds[extra_fds:], decode_request(request)[0])
     except (OSError, ValueError):
         for fd in fds:
             os.close(fd)
