@@ -14,6 +14,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,12 +30,21 @@ from mbpipe.run.jobs import JOB_ENVIRONMENT, job_command
 WATER = Molecule.from_data(WATER_XYZ)
 
 
+@contextmanager
+def job_server_for(programs: list[str]) -> Iterator[subprocess.Popen]:
+    """A job server for this process's jobs, warmed up for *programs*, stopped afterwards."""
+    started = job_server.start(sys.executable, JOB_ENVIRONMENT, programs)
+    assert started is not None
+    try:
+        yield started
+    finally:
+        job_server.stop(started, Path(os.environ[job_server.ADDRESS_VARIABLE]))
+
+
 @pytest.fixture
 def server():
-    started = job_server.start(sys.executable, JOB_ENVIRONMENT, ["mopac", "nwchem"])
-    assert started is not None
-    yield started
-    job_server.stop(started, Path(os.environ[job_server.ADDRESS_VARIABLE]))
+    with job_server_for(["mopac", "nwchem"]) as started:
+        yield started
 
 
 def fragment_job(input_path: Path, result_path: Path, **environment: str) -> subprocess.Popen:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
@@ -20,10 +19,9 @@ from pathlib import Path
 import pytest
 from helpers_failures import WATER_XYZ
 from qcelemental.models.v2 import AtomicInput, Molecule
+from test_job_server import job_server_for
 
-from mbpipe.jobserver import server as job_server
 from mbpipe.jobserver.client import hand_over
-from mbpipe.run.jobs import JOB_ENVIRONMENT
 
 pytestmark = pytest.mark.pyscf
 
@@ -37,13 +35,11 @@ WATER = Molecule.from_data(WATER_XYZ)
 
 @pytest.fixture
 def server():
-    started = job_server.start(sys.executable, JOB_ENVIRONMENT, ["pyscf"])
-    assert started is not None
-    yield started
-    # A child stuck in OpenMP never returns to Python to act on the server's SIGTERM: kill it first.
-    for pid in children(started.pid):
-        os.kill(pid, signal.SIGKILL)
-    job_server.stop(started, Path(os.environ[job_server.ADDRESS_VARIABLE]))
+    with job_server_for(["pyscf"]) as started:
+        yield started
+        # A child stuck in OpenMP never returns to Python to act on the server's SIGTERM: kill it first.
+        for pid in children(started.pid):
+            os.kill(pid, signal.SIGKILL)
 
 
 def os_threads(pid: int) -> int:
