@@ -25,7 +25,7 @@ from qcelemental.models.v2 import AtomicInput, Molecule
 
 from mbpipe.jobserver import server as job_server
 from mbpipe.molecules.cluster_file import read_cluster
-from mbpipe.run.jobs import JOB_ENVIRONMENT, job_command
+from mbpipe.run.jobs import JOB_ENVIRONMENT, RuleCommandFailed, run_rule_command
 
 WATER = Molecule.from_data(WATER_XYZ)
 
@@ -48,11 +48,11 @@ def server():
 
 
 def fragment_job(input_path: Path, result_path: Path, **environment: str) -> subprocess.Popen:
-    """A fragment job's command, as the fragment rule runs it (environment inherited from this process)."""
-    command = f"{job_command(sys.executable)} fragment {input_path} {result_path}"
+    """A fragment's `python -m mbpipe` command, in a process of its own (environment inherited from this
+    process)."""
     return subprocess.Popen(
-        ["bash", "-c", command],
-        env={**os.environ, "PYTHONPATH": str(CHECKOUT), **environment},
+        [sys.executable, "-m", "mbpipe", "fragment", str(input_path), str(result_path)],
+        env={**os.environ, **JOB_ENVIRONMENT, "PYTHONPATH": str(CHECKOUT), **environment},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -107,13 +107,26 @@ def test_job_hands_its_calculation_to_the_server_and_gets_the_direct_result(serv
     job = fragment_job(input_path, tmp_path / "result.json", PYTHONPROFILEIMPORTTIME="1")
     _, stderr = job.communicate(timeout=120)
     assert job.returncode == 0, stderr
-    # the job process imported the C socket module, but neither `site` nor QCEngine: the server's
-    # child ran the calculation
-    assert "| _socket" in stderr and " qcengine" not in stderr and "| site" not in stderr
+    # the job process imported the C socket module, not QCEngine: the server's worker ran the calculation
+    assert "| _socket" in stderr and " qcengine" not in stderr
     record = json.loads((tmp_path / "result.json").read_text())
     assert record["extras"]["mbpipe"]["runner"] == "warm-worker"
     direct = qcengine.compute(AtomicInput.model_validate_json(input_path.read_text()), "mopac", raise_error=True)
     assert record["return_result"] == pytest.approx(direct.return_result, abs=1e-10)
+
+
+@pytest.mark.nwchem
+def test_a_rules_command_goes_to_the_server_with_its_log_as_output(server, tmp_path):
+    """As a rule's `run:` block runs it, in Snakemake's own process: the server's worker calculates,
+    and what the command writes (here NWChem's refusal of a bad keyword) lands in the job's log."""
+    result, log = tmp_path / "result.json", tmp_path / "fragment.log"
+    run_rule_command(["fragment", str(write_input(tmp_path, HF_STO3G)), str(result)], str(log))
+    record = json.loads(result.read_text())
+    assert record["extras"]["mbpipe"]["runner"] == "warm-worker" and record["extras"]["mbpipe"]["pid"] != os.getpid()
+    bad = write_input(tmp_path, HF_STO3G, {"scf__bogus": 1})
+    with pytest.raises(RuleCommandFailed, match="ended with exit status 1"):
+        run_rule_command(["fragment", str(bad), str(tmp_path / "bad.json")], str(log))
+    assert "failed in nwchem: input_error" in log.read_text()
 
 
 @pytest.mark.mopac

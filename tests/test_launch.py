@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -46,9 +47,11 @@ def test_a_profile_in_the_environment_is_not_a_local_run(monkeypatch):
 
 @pytest.mark.mopac
 @pytest.mark.parametrize("launcher", ["mbpipe run", "snakemake"])
-def test_a_local_run_hands_every_fragment_to_one_job_server(tmp_path, launcher):
+def test_a_local_run_hands_every_fragment_to_one_job_server(tmp_path, launcher, monkeypatch):
     """`mbpipe run` starts the job server before Snakemake reads the workflow, plain `snakemake` as it
-    builds the job graph: either way every fragment runs in it, none in a Python of its own."""
+    builds the job graph: either way every fragment runs in it, none in a Python of its own, and every
+    rule's job is handed over from Snakemake's own process, none from a Snakemake started for it."""
+    monkeypatch.setenv("PYTHONPROFILEIMPORTTIME", "1")  # each Python started says what it imports
     config = write_config(
         tmp_path, name="pm7", molecule=str(MOLECULES / "water-trimer.xyz"), bsse_type=["nocp"], max_nbody=2,
         model_chemistries={"pm7": PM7}, verify="sequential",
@@ -63,6 +66,7 @@ def test_a_local_run_hands_every_fragment_to_one_job_server(tmp_path, launcher):
     results = (tmp_path / "results" / "pm7" / "fragments").glob("n*/*.json")
     assert {json.loads(path.read_text())["extras"]["mbpipe"]["runner"] for path in results} == {"warm-worker"}
     assert run.stderr.count("job server did not start") == 0
+    assert len(re.findall(r"^import time:.*\|\s+snakemake$", run.stderr, re.MULTILINE)) == 1
     # the run ends with its answer on the screen, as manybody.json has it
     result = json.loads((tmp_path / "results" / "pm7" / "manybody.json").read_text())
     kcal_mol = result["properties"]["nocp_corrected_interaction_energy_through_2_body"] * HARTREE_KCAL_MOL
@@ -71,15 +75,17 @@ def test_a_local_run_hands_every_fragment_to_one_job_server(tmp_path, launcher):
     assert f"results in {tmp_path / 'results' / 'pm7'}" in closing
 
 
-def test_the_job_command_runs_without_the_package_on_its_path(tmp_path):
-    """The job client runs as a script without `site`: from a folder where `mbpipe` is not importable,
-    with no server, it still starts `python -m mbpipe` (which names the command's usage error)."""
-    from mbpipe.run.jobs import job_command
+def test_a_rule_command_without_a_job_server_runs_in_a_python_of_its_own(tmp_path, monkeypatch):
+    """Where no job server runs, a rule's command starts `python -m mbpipe`: its output goes to the
+    job's log, and a failure names the command and the log."""
+    from mbpipe.run.jobs import RuleCommandFailed, run_rule_command
 
-    environment = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "MBPIPE_JOB_SERVER")}
-    command = ["bash", "-c", f"{job_command(sys.executable)} gate"]
-    run = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True)
-    assert run.returncode == 2 and "usage: mbpipe gate" in run.stderr, run.stderr
+    monkeypatch.delenv("MBPIPE_JOB_SERVER", raising=False)
+    monkeypatch.chdir(tmp_path)
+    log = tmp_path / "gate.log"
+    with pytest.raises(RuleCommandFailed, match=f"`mbpipe gate` ended with exit status 2; see its log, {log}"):
+        run_rule_command(["gate"], str(log))
+    assert "usage: mbpipe gate" in log.read_text()
 
 
 def test_the_programs_a_job_server_starts_are_read_before_the_config_is_checked(tmp_path):

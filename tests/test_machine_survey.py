@@ -22,7 +22,7 @@ from qcelemental.models.v2 import AtomicInput, Molecule
 from qcelemental.util import which
 
 from mbpipe.jobserver import server as job_server
-from mbpipe.run.jobs import JOB_ENVIRONMENT, job_command
+from mbpipe.run.jobs import JOB_ENVIRONMENT
 
 
 def fresh_python(code: str, cache: Path) -> dict:
@@ -167,8 +167,8 @@ def fragment_result(folder: Path, cache: Path) -> dict:
                            "model": {"method": HF_STO3G["method"], "basis": HF_STO3G["basis"]}},
         )  # fmt: skip
         (folder / "input.json").write_text(atomic_input.model_dump_json())
-        command = f"{job_command(sys.executable)} fragment input.json result.json"
-        done = subprocess.run(["bash", "-c", command], cwd=folder, env={**os.environ, "PYTHONPATH": str(CHECKOUT)},
+        command = [sys.executable, "-m", "mbpipe", "fragment", "input.json", "result.json"]
+        done = subprocess.run(command, cwd=folder, env={**os.environ, **JOB_ENVIRONMENT, "PYTHONPATH": str(CHECKOUT)},
                               capture_output=True, text=True, timeout=120)  # fmt: skip
         assert done.returncode == 0, done.stderr
     finally:

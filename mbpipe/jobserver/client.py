@@ -1,8 +1,8 @@
 """Handing a rule's `mbpipe` command to the run's job server (mbpipe/jobserver/server.py).
 
-Every job runs this first, as a script of its own (`python -S .../client.py COMMAND ...`, see
-mbpipe/run/jobs.py): it imports nothing beyond the standard library's C basics, and skips Python's
-`site` start-up (the virtual environment's path hooks): about 15 ms of CPU per job instead of 60.
+The workflow's rules hand their commands over from the Snakemake that runs the job
+(mbpipe/run/jobs.py); `python -m mbpipe COMMAND ...` tries it first too, before it imports anything
+else.  So this module imports nothing beyond the standard library's C basics.
 """
 
 # The C module under `socket`: importing `socket` itself (its enums) and `json` doubled the client's
@@ -21,9 +21,12 @@ LENGTH_BYTES = 8
 PASSED_FDS = (1, 2)
 
 
-def hand_over(argv: list[str]) -> int | None:
-    """Run the `mbpipe` command *argv* in this run's job server; its exit status, or None when it is
-    not a rule's command or there is no server to hand it to."""
+def hand_over(
+    argv: list[str], output: tuple[int, int] = PASSED_FDS, environment: dict[bytes, bytes] | None = None
+) -> int | None:
+    """Run the `mbpipe` command *argv* in this run's job server, with the descriptors *output* as its
+    stdout and stderr and this process's environment (*environment* added); its exit status, or None
+    when it is not a rule's command or there is no server to hand it to."""
     address = os.environ.get(ADDRESS_VARIABLE)
     if not address or not argv or argv[0] not in RULE_COMMANDS:
         return None
@@ -33,22 +36,32 @@ def hand_over(argv: list[str]) -> int | None:
     except OSError:
         connection.close()
         return None
-    umask = os.umask(0)
-    os.umask(umask)
-    request = encode_request(argv, os.getcwdb(), dict(os.environb), umask)
+    request = encode_request(argv, os.getcwdb(), {**os.environb, **(environment or {})}, _umask())
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-        fds = (_socket.SOL_SOCKET, _socket.SCM_RIGHTS, array.array("i", PASSED_FDS))
+        fds = (_socket.SOL_SOCKET, _socket.SCM_RIGHTS, array.array("i", output))
         connection.sendmsg([len(request).to_bytes(LENGTH_BYTES, "big")], [fds])
         connection.sendall(request)
         status = connection.recv(1)
     finally:
         connection.close()
     if not status:
-        print(f"mbpipe {' '.join(argv)}: ended without an exit status (its process was killed)", file=sys.stderr)
+        message = f"mbpipe {' '.join(argv)}: ended without an exit status (its process was killed)\n"
+        os.write(output[1], message.encode())
         return 1
     return status[0]
+
+
+def _umask() -> int:
+    """This process's umask, read without setting it: other threads may be creating files."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            return next(int(line.split()[1], 8) for line in status if line.startswith(b"Umask:"))
+    except (OSError, StopIteration):  # not Linux, or a kernel older than 4.7
+        umask = os.umask(0)
+        os.umask(umask)
+        return umask
 
 
 def encode_request(argv: list[str], cwd: bytes, environment: dict[bytes, bytes], umask: int) -> bytes:
@@ -64,17 +77,3 @@ def decode_request(request: bytes) -> tuple[list[str], bytes, dict[bytes, bytes]
     argv, entries = rest[: int(nargs)], rest[int(nargs) :]
     environment = dict(entry.split(b"=", 1) for entry in entries if entry)
     return [os.fsdecode(arg) for arg in argv], cwd, environment, int(umask)
-
-
-def main() -> None:
-    """A rule's `mbpipe` command: handed to the server, or, without one, `python -m mbpipe` in this
-    process's place (with `site`, which finds mbpipe)."""
-    argv = sys.argv[1:]
-    status = hand_over(argv)
-    if status is None:
-        os.execv(sys.executable, [sys.executable, "-m", "mbpipe", *argv])
-    raise SystemExit(status)
-
-
-if __name__ == "__main__":
-    main()

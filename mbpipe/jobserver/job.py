@@ -1,7 +1,7 @@
 """One job as the job server receives it, and the job's own surroundings for its work.
 
-A job's client (mbpipe/jobserver/client.py) sends its request's length with its stdout and stderr
-attached, then the request: its command, working directory, environment and umask.  The work runs in
+A job (mbpipe/run/jobs.py, through mbpipe/jobserver/client.py) sends its request's length with its
+stdout and stderr attached, then the request: its command, working directory, environment and umask.  The work runs in
 the job's surroundings, in a child forked for it or in a warm worker (mbpipe/jobserver/workers.py)
 that goes back to its own surroundings afterwards.
 """

@@ -1,8 +1,10 @@
-"""The command a rule's job runs and the environment it runs in."""
+"""How a rule's job runs its `mbpipe` command, and the environment it runs in."""
 
 from __future__ import annotations
 
-import shlex
+import os
+import subprocess
+import sys
 
 from mbpipe.jobserver import client
 
@@ -10,11 +12,26 @@ from mbpipe.jobserver import client
 # NWChem's last printed digit (1e-12 Eh) depends on that order.  A fixed seed makes the fragment jobs,
 # the job server and the sequential baseline write identical input decks.
 JOB_ENVIRONMENT = {"PYTHONHASHSEED": "0"}
+JOB_ENVIRONMENT_BYTES = {key.encode(): value.encode() for key, value in JOB_ENVIRONMENT.items()}
 
 
-def job_command(python: str) -> str:
-    """The shell words that start `mbpipe` in a job: the job client run by *python* (the one running
-    Snakemake, whose environment has mbpipe installed) with the job environment.  The client runs
-    without `site` (-S); it hands the work to the run's job server, or starts `python -m mbpipe`."""
-    settings = " ".join(f"{key}={shlex.quote(value)}" for key, value in JOB_ENVIRONMENT.items())
-    return f"{settings} {shlex.quote(python)} -S {shlex.quote(client.__file__)}"
+class RuleCommandFailed(RuntimeError):
+    """A rule's `mbpipe` command ended with a nonzero exit status (its log says why)."""
+
+
+def run_rule_command(argv: list[str], log: str) -> None:
+    """Run `mbpipe *argv*` for a rule's job, its output and errors in the file *log*.
+
+    The workflow's rules call this from their `run:` blocks, which Snakemake runs in a thread of its own
+    process (`force-use-threads` in the workflow's profiles/default; a cluster job's Snakemake does so
+    anyway).  The command goes straight to the run's job server, with the log file as its stdout and
+    stderr: a job starts no shell and no Python of its own.  Without a server (it did not start, or the
+    job runs where none was started) the command runs in a `python -m mbpipe` of its own."""
+    with open(log, "wb") as output:
+        status = client.hand_over(argv, (output.fileno(), output.fileno()), JOB_ENVIRONMENT_BYTES)
+        if status is None:
+            command = [sys.executable, "-m", "mbpipe", *argv]
+            environment = {**os.environ, **JOB_ENVIRONMENT}
+            status = subprocess.run(command, stdout=output, stderr=output, env=environment).returncode
+    if status:
+        raise RuleCommandFailed(f"`mbpipe {' '.join(argv)}` ended with exit status {status}; see its log, {log}")

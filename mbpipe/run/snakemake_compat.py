@@ -1,5 +1,5 @@
 """The places where mbpipe leans on Snakemake beyond its documented command line, API and profiles:
-two public attributes of Snakemake's `workflow` object, and the name of its logger, each used for
+three public attributes of Snakemake's `workflow` object, and the name of its logger, each used for
 something no option offers; the tested Snakemake versions are pinned in pyproject.toml, and
 tests/test_compat.py fails on a version where one stops working as assumed here.
 """
@@ -21,6 +21,15 @@ def lift_job_rate_limit(workflow) -> None:
     cluster's scheduler, which a local run does not use.  Snakemake's scheduler reads the setting
     when it is made, after the job graph is built: call this while the graph is built."""
     workflow.scheduling_settings.max_jobs_per_timespan = None
+
+
+def run_jobs_in_threads(workflow) -> None:
+    """Run the rules' `run:` blocks in threads of this Snakemake (mbpipe/run/jobs.py), as Snakemake
+    itself does with `--force-use-threads`, which it passes to a cluster submission of one job but not
+    of a group; otherwise each such job starts a Snakemake of its own, which reads the whole workflow
+    again (seconds).  Snakemake's executor reads the setting when it is made, after the job graph is
+    built: call this while the graph is built."""
+    workflow.execution_settings.use_threads = True
 
 
 def size_group_like(workflow, group: str, parent: str) -> None:

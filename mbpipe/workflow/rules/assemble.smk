@@ -7,7 +7,5 @@ rule assemble:
         summary=layout.SUMMARY,
     log:
         layout.ASSEMBLE_LOG,
-    params:
-        mbpipe=MBPIPE,
-    shell:
-        "{params.mbpipe} assemble {wildcards.name} {output.manybody} {output.summary} > {log} 2>&1"
+    run:
+        run_rule_command(["assemble", wildcards.name, output.manybody, output.summary], log[0])

@@ -50,10 +50,10 @@ from mbpipe.pipeline.plan import ensure_plan
 from mbpipe.pipeline.time_limit import time_limit_s
 from mbpipe.programs.capabilities import GPU_PROGRAMS
 from mbpipe.report.closing import closing_summary
-from mbpipe.run.jobs import job_command
+from mbpipe.run.jobs import run_rule_command
 from mbpipe.run.launch import let_snakemake_end
 from mbpipe.run.lock_holder import record_holder
-from mbpipe.run.snakemake_compat import lift_job_rate_limit, size_group_like
+from mbpipe.run.snakemake_compat import lift_job_rate_limit, run_jobs_in_threads, size_group_like
 from mbpipe.run.targets import RunFiles
 
 # Snakemake keeps several objects per job alive for the whole run.  Python's collector, by default a
@@ -94,7 +94,6 @@ if workflow.is_main_process:
     # a damaged result, moved aside now, is recomputed by this run (not by a job's own Snakemake on a cluster)
     for plan in PLANS.values():
         print(set_aside_unusable_results(plan), end="", file=sys.stderr)
-MBPIPE = job_command(sys.executable)
 GPU_MODEL_CHEMISTRIES = {
     mc for plan in PLANS.values() for mc, program in plan.model_chemistry_programs.items() if program in GPU_PROGRAMS
 }
@@ -108,6 +107,9 @@ wildcard_constraints:
 
 def previous_gate(wildcards):
     """Level k starts once level k-1 is complete: one gate file, not every level k-1 result."""
+    if not workflow.is_main_process:
+        # a cluster submission's own Snakemake, which runs a bundle of fragments (see final_targets)
+        run_jobs_in_threads(workflow)
     gate, current = FILES.previous_gate(wildcards.name, int(wildcards.level), wildcards.label)
     if gate is None:
         return []
@@ -156,7 +158,7 @@ def verification(wildcards):
 def sequential_option(wildcards):
     """Where the verify job keeps QCManyBody's sequential result; a screened run has none."""
     sequential = FILES.sequential_result(wildcards.name)
-    return f"--sequential {sequential}" if sequential else ""
+    return ["--sequential", sequential] if sequential else []
 
 
 def computed_alike(wildcards):
@@ -167,7 +169,13 @@ def computed_alike(wildcards):
 
 def same_as_option(wildcards):
     computed = computed_alike(wildcards)
-    return f"--same-as {computed[0]}" if computed else ""
+    return ["--same-as", computed[0]] if computed else []
+
+
+def fragment_command(spec, result, threads, resources, same_as):
+    """The fragment rule's `mbpipe fragment` command."""
+    return ["fragment", spec, result, "--ncores", str(threads), "--memory-mb", str(resources.mem_mb),
+            "--attempt", str(resources.attempt), "--time-limit-s", resources.time_limit_s, *same_as]  # fmt: skip
 
 
 def verify_tolerance(wildcards):
@@ -186,9 +194,18 @@ def runs_jobs():
 
 def runs_here():
     """Whether the jobs run on this machine, also in a dry run of it: Snakemake then swaps in its
-    dry-run executor, and uses threads only when the executor it stands in for is a cluster one."""
+    dry-run executor, and uses threads only when the executor it stands in for is a cluster one.
+    Decided once the settings are known, before the jobs are given threads (final_targets)."""
+    global RUNS_HERE
     settings = workflow.execution_settings
-    return workflow.local_exec and not (settings and settings.use_threads)
+    if settings is None:
+        return workflow.local_exec
+    if RUNS_HERE is None:
+        RUNS_HERE = workflow.local_exec and not settings.use_threads
+    return RUNS_HERE
+
+
+RUNS_HERE = None
 
 
 def fragment_bundle(wildcards):
@@ -232,14 +249,17 @@ def geometries_so_far():
 
 def final_targets(wildcards):
     """Every file the run ends with.  Snakemake asks for them first when it builds the job graph,
-    knowing by then how it runs: a run of jobs has its job server, and on this machine starts jobs
-    without a rate limit; a dry run, report or summary stops a server started for it at parse."""
+    knowing by then how it runs: a run of jobs has its job server and runs the rules' `run:` blocks in
+    threads, and on this machine starts jobs without a rate limit; a dry run, report or summary stops
+    a server started for it at parse."""
     if workflow.is_main_process:
         if not runs_jobs():
             stop_job_server()
         else:
             if runs_here():
                 lift_job_rate_limit(workflow)
+            # the rules' `run:` blocks hand their commands to the job server from this process
+            run_jobs_in_threads(workflow)
             # under a cluster profile it serves the local rules (the submissions start their own)
             if not job_server.serves_this_process():
                 start_job_server(sorted({program for plan in PLANS.values() for program in plan.programs}))

@@ -21,9 +21,10 @@ if CRYSTAL:
         log:
             layout.LATTICE_LOG.format(name=NAME),
         params:
-            mbpipe=MBPIPE,
-            name=NAME,
             tolerance=config["tolerance"],
-        shell:
-            "{params.mbpipe} lattice {params.name} {output.lattice} {output.nmers} "
-            '"$(dirname {output.plot})" --tolerance {params.tolerance} > {log} 2>&1'
+        run:
+            run_rule_command(
+                ["lattice", NAME, output.lattice, output.nmers, os.path.dirname(output.plot),
+                 "--tolerance", str(params.tolerance)],
+                log[0],
+            )  # fmt: skip

@@ -10,7 +10,6 @@ rule fragment:
     group:
         fragment_bundle
     params:
-        mbpipe=MBPIPE,
         same_as=same_as_option,
     threads: 1
     resources:
@@ -20,9 +19,8 @@ rule fragment:
         time_limit_s=fragment_time_limit,
         # a constant where no model chemistry computes on a GPU: no function call per job
         gpu=fragment_gpus if GPU_MODEL_CHEMISTRIES else 0,
-    shell:
-        "{params.mbpipe} fragment {input.spec} {output} --ncores {threads} --memory-mb {resources.mem_mb}"
-        " --attempt {resources.attempt} --time-limit-s {resources.time_limit_s} {params.same_as} > {log} 2>&1"
+    run:
+        run_rule_command(fragment_command(input.spec, output[0], threads, resources, params.same_as), log[0])
 
 
 rule gate:
@@ -34,8 +32,6 @@ rule gate:
         update(layout.LEVEL_GATE),
     log:
         layout.GATE_LOG,
-    params:
-        mbpipe=MBPIPE,
     retries: 0  # a gate that rejects results has moved them aside: the next attempt is a rerun
-    shell:
-        "{params.mbpipe} gate {wildcards.name} {wildcards.level} {output} > {log} 2>&1"
+    run:
+        run_rule_command(["gate", wildcards.name, wildcards.level, output[0]], log[0])

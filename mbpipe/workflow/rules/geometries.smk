@@ -22,8 +22,5 @@ if FILES.geometries_of:
             svg=layout.plot_file("geometries.svg").format(name=NAME),
         log:
             layout.GEOMETRIES_LOG.format(name=NAME),
-        params:
-            mbpipe=MBPIPE,
-            name=NAME,
-        shell:
-            '{params.mbpipe} geometries {params.name} {output.table} "$(dirname {output.plot})" > {log} 2>&1'
+        run:
+            run_rule_command(["geometries", NAME, output.table, os.path.dirname(output.plot)], log[0])

@@ -6,7 +6,5 @@ rule level_result:
         layout.LEVEL_RESULT,
     log:
         layout.LEVEL_LOG,
-    params:
-        mbpipe=MBPIPE,
-    shell:
-        "{params.mbpipe} level {wildcards.name} {wildcards.level} {output} > {log} 2>&1"
+    run:
+        run_rule_command(["level", wildcards.name, wildcards.level, output[0]], log[0])

@@ -17,10 +17,8 @@ rule fragment_table:
         svg=layout.plot_file("wall_times.svg"),
     log:
         layout.FRAGMENT_TABLE_LOG,
-    params:
-        mbpipe=MBPIPE,
-    shell:
-        '{params.mbpipe} fragment-table {wildcards.name} {output.fragments} "$(dirname {output.wall_times})" > {log} 2>&1'
+    run:
+        run_rule_command(["fragment-table", wildcards.name, output.fragments, os.path.dirname(output.wall_times)], log[0])
 
 
 rule report:
@@ -46,8 +44,8 @@ rule report:
         ),
     log:
         layout.REPORT_LOG,
-    params:
-        mbpipe=MBPIPE,
-    shell:
-        '{params.mbpipe} report {wildcards.name} "$(dirname {output.convergence})" {output.verification}'
-        " {input.verification} > {log} 2>&1"
+    run:
+        run_rule_command(
+            ["report", wildcards.name, os.path.dirname(output.convergence), output.verification, *input.verification],
+            log[0],
+        )

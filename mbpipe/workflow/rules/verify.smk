@@ -7,9 +7,11 @@ rule verify:
     log:
         layout.VERIFY_LOG,
     params:
-        mbpipe=MBPIPE,
         tolerance=verify_tolerance,
         sequential=sequential_option,
-    shell:
-        "{params.mbpipe} verify {wildcards.name} {input.manybody} {output.verification}"
-        " {params.sequential} --tolerance {params.tolerance} > {log} 2>&1"
+    run:
+        run_rule_command(
+            ["verify", wildcards.name, input.manybody, output.verification, *params.sequential,
+             "--tolerance", str(params.tolerance)],
+            log[0],
+        )  # fmt: skip
