@@ -1,9 +1,9 @@
 """One job as the job server receives it, and the job's own surroundings for its work.
 
 A job (mbpipe/run/jobs.py, through mbpipe/jobserver/client.py) sends its request's length with its
-stdout and stderr attached, then the request: its command, working directory, environment and umask.  The work runs in
-the job's surroundings, in a child forked for it or in a warm worker (mbpipe/jobserver/workers.py)
-that goes back to its own surroundings afterwards.
+stdout and stderr attached, then the request: its command, working directory, environment and umask.
+The work runs in the job's surroundings, in a child forked for it or in a warm worker
+(mbpipe/jobserver/workers.py) that goes back to its own surroundings afterwards.
 """
 
 from __future__ import annotations

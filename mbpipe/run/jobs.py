@@ -23,10 +23,11 @@ def run_rule_command(argv: list[str], log: str) -> None:
     """Run `mbpipe *argv*` for a rule's job, its output and errors in the file *log*.
 
     The workflow's rules call this from their `run:` blocks, which Snakemake runs in a thread of its own
-    process (`force-use-threads` in the workflow's profiles/default; a cluster job's Snakemake does so
-    anyway).  The command goes straight to the run's job server, with the log file as its stdout and
-    stderr: a job starts no shell and no Python of its own.  Without a server (it did not start, or the
-    job runs where none was started) the command runs in a `python -m mbpipe` of its own."""
+    process (the workflow asks for that while it builds the job graph:
+    mbpipe/run/snakemake_compat.run_jobs_in_threads).  The command goes straight to the run's job
+    server, with the log file as its stdout and stderr: a job starts no shell and no Python of its own.
+    Without a server (it did not start, or the job runs where none was started) the command runs in a
+    `python -m mbpipe` of its own."""
     with open(log, "wb") as output:
         status = client.hand_over(argv, (output.fileno(), output.fileno()), JOB_ENVIRONMENT_BYTES)
         if status is None:
