@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None, runner: str = "job") -> int:
 
     serve = commands.add_parser("serve", help="(Snakemake) the warm process that runs one Snakemake's jobs")
     serve.add_argument("address", type=Path, help="the Unix socket to listen at")
+    serve.add_argument("--listening", type=int, help="the file descriptor of a socket already listening there")
     serve.add_argument("--programs", nargs="*", default=[], help="QC programs to start up once (version probe)")
     serve.add_argument("--parent", type=int, required=True, help="stop when this process (Snakemake) ends")
     serve.set_defaults(handler=_serve)
@@ -242,6 +243,7 @@ def _serve(args, _):
         dispatch=main,
         warm_up=lambda: warm_up(args.programs),
         when_idle=warm_up_for_the_report,
+        listening=args.listening,
     )
 
 

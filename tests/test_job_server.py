@@ -172,6 +172,50 @@ def test_killing_the_job_stops_its_calculation(server, tmp_path):
     assert server.poll() is None  # the server itself goes on serving
 
 
+def python_that(folder: Path, first: str) -> str:
+    """A stand-in for this Python that runs the shell command *first* before it starts."""
+    wrapper = folder / "python"
+    wrapper.write_text(f"#!/bin/sh\n{first}\nexec {sys.executable} \"$@\"\n")
+    wrapper.chmod(0o755)
+    return str(wrapper)
+
+
+@contextmanager
+def job_server_started_by(python: str) -> Iterator[subprocess.Popen]:
+    """A job server for this process's jobs started by *python*, stopped afterwards; start() returns
+    at once."""
+    before = time.monotonic()
+    started = job_server.start(python, JOB_ENVIRONMENT, ["mopac"])
+    assert started is not None and time.monotonic() - before < 1.0
+    try:
+        yield started
+    finally:
+        job_server.stop(started, Path(os.environ[job_server.ADDRESS_VARIABLE]))
+
+
+@pytest.mark.mopac
+def test_a_job_that_comes_while_the_server_starts_waits_for_it(tmp_path):
+    with job_server_started_by(python_that(tmp_path, "sleep 3")) as server:
+        job = fragment_job(write_input(tmp_path, PM7), tmp_path / "result.json")
+        time.sleep(1.0)
+        assert job.poll() is None
+        assert [command_name(pid) for pid in descendants(server.pid)] == ["sleep"]  # not started yet
+        _, stderr = job.communicate(timeout=120)
+    assert job.returncode == 0, stderr
+    assert json.loads((tmp_path / "result.json").read_text())["extras"]["mbpipe"]["runner"] == "warm-worker"
+
+
+@pytest.mark.mopac
+def test_a_job_waiting_for_a_server_that_never_starts_calculates_in_its_own_process(tmp_path):
+    # the job connects while the failing server still holds the socket, and is let go when it ends
+    with job_server_started_by(python_that(tmp_path, "sleep 2; exit 1")) as server:
+        job = fragment_job(write_input(tmp_path, PM7), tmp_path / "result.json")
+        _, stderr = job.communicate(timeout=120)
+        assert server.poll() == 1
+    assert job.returncode == 0, stderr
+    assert json.loads((tmp_path / "result.json").read_text())["extras"]["mbpipe"]["runner"] == "job"
+
+
 @pytest.mark.mopac
 def test_the_server_ends_with_its_snakemake(tmp_path):
     config = write_config(

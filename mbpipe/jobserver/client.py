@@ -26,7 +26,8 @@ def hand_over(
 ) -> int | None:
     """Run the `mbpipe` command *argv* in this run's job server, with the descriptors *output* as its
     stdout and stderr and this process's environment (*environment* added); its exit status, or None
-    when it is not a rule's command or there is no server to hand it to."""
+    when it is not a rule's command, there is no server to hand it to, or the server ended before it
+    took the job."""
     address = os.environ.get(ADDRESS_VARIABLE)
     if not address or not argv or argv[0] not in RULE_COMMANDS:
         return None
@@ -44,6 +45,10 @@ def hand_over(
         connection.sendmsg([len(request).to_bytes(LENGTH_BYTES, "big")], [fds])
         connection.sendall(request)
         status = connection.recv(1)
+    except (ConnectionResetError, BrokenPipeError):
+        # The server ended with the request not read in full (a server still starting that failed):
+        # the work has not begun anywhere.
+        return None
     finally:
         connection.close()
     if not status:

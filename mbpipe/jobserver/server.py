@@ -19,11 +19,11 @@ import os
 import select
 import shutil
 import signal
+import socket
 import socketserver
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,7 +32,6 @@ from mbpipe.jobserver.job import Job, receive, run, stopped_if_the_job_goes, sur
 from mbpipe.jobserver.workers import WarmWorkers
 from mbpipe.pipeline.time_limit import GRACE_S
 
-STARTUP_TIMEOUT_S = 60
 # Seconds a server has to end when stopped: its workers' grace time, and as long again.
 STOP_TIMEOUT_S = 2 * GRACE_S
 # Snakemake starts the jobs that are ready one after another, milliseconds apart: a server that has had
@@ -45,20 +44,26 @@ REQUEST_TIMEOUT_S = 5.0
 def start(python: str, environment: dict[str, str], programs: list[str]) -> subprocess.Popen | None:
     """Start a server for this process's jobs and tell them where it listens.  *environment* is what
     every job's command sets (see mbpipe/run/jobs.py); the server starts up each of *programs* once.
-    Returns the server, or None (with a warning; the jobs then work in their own processes) if it did
-    not come up."""
+    The socket listens before the server's Python starts, so nothing here waits for it: a job that
+    comes while the server is still starting waits in the socket's queue, and once the server has
+    ended (it could not start, or it failed) a job finds no one listening and works in its own
+    process.  Returns the server, or None (with a warning) if its process could not be started."""
     address = Path(tempfile.mkdtemp(prefix=_folder_prefix())) / "jobs.sock"
-    server = subprocess.Popen(
-        [python, "-m", "mbpipe", "serve", str(address), "--parent", str(os.getpid()), "--programs", *programs],
-        env={**os.environ, **environment},
-    )
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while not address.exists():
-        if server.poll() is not None or time.monotonic() > deadline:
-            print("mbpipe: the job server did not start; each job starts its own Python", file=sys.stderr)
-            stop(server, address)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listening:
+        listening.bind(str(address))
+        listening.listen(_Server.request_queue_size)
+        command = [python, "-m", "mbpipe", "serve", str(address), "--listening", str(listening.fileno())]
+        try:
+            server = subprocess.Popen(
+                [*command, "--parent", str(os.getpid()), "--programs", *programs],
+                env={**os.environ, **environment},
+                pass_fds=[listening.fileno()],
+            )
+        except OSError as error:
+            print(f"mbpipe: the job server did not start ({error}); each job starts its own Python", file=sys.stderr)
+            shutil.rmtree(address.parent, ignore_errors=True)
             return None
-        time.sleep(0.05)
+    # Only the server holds the socket now: when it ends, nothing listens there any more.
     atexit.register(stop, server, address)
     os.environ[ADDRESS_VARIABLE] = str(address)
     return server
@@ -95,6 +100,7 @@ def serve(
     dispatch: Callable[..., int],
     warm_up: Callable[[], None],
     when_idle: Callable[[], None] | None = None,
+    listening: int | None = None,
 ) -> None:
     """Listen at *address* until process *parent* ends or this process is terminated; each fragment
     job runs ``dispatch(argv, runner="warm-worker")`` in a warm worker (mbpipe/jobserver/workers.py),
@@ -102,9 +108,11 @@ def serve(
     once, what every job would otherwise do first; *when_idle* does what only later jobs need: at once
     if no job is waiting when the warm-up is done, or else the first time no job has come for a
     moment.  Neither may leave threads behind (OpenMP, BLAS or CUDA state does not survive a fork).
-    The socket's folder goes with the server, also when Snakemake was killed."""
+    *listening* is the file descriptor of a socket already listening at *address* (see start); without
+    it the server binds the address itself.  The socket's folder goes with the server, also when
+    Snakemake was killed."""
     try:
-        with _Server(str(address), _Job) as server:
+        with _Server(str(address), _Job, listening) as server:
             server.dispatch = dispatch
             server.workers = WarmWorkers(dispatch, close_in_worker=server.socket.close)
             warm_up()
@@ -141,6 +149,12 @@ class _Server(socketserver.ForkingMixIn, socketserver.UnixStreamServer):
     jobs_taken = 0
     workers: WarmWorkers
     job: Job | None = None  # the job being handed to a forked child
+
+    def __init__(self, address: str, handler: type[socketserver.BaseRequestHandler], listening: int | None):
+        super().__init__(address, handler, bind_and_activate=listening is None)
+        if listening is not None:
+            self.socket.close()
+            self.socket = socket.socket(fileno=listening)
 
     def serve_once(self) -> None:
         """Take a job that has come, hear from the workers, and stop the overdue ones."""
