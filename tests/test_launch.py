@@ -75,6 +75,20 @@ def test_a_local_run_hands_every_fragment_to_one_job_server(tmp_path, launcher, 
     assert f"results in {tmp_path / 'results' / 'pm7'}" in closing
 
 
+def test_reading_the_workflow_imports_none_of_the_reports_libraries(tmp_path, monkeypatch):
+    """Snakemake reads the workflow before its first job can start: pandas and matplotlib (0.3 s and
+    more) are left to the report's jobs, which run in the job server."""
+    config = write_config(
+        tmp_path, name="pm7", molecule=str(MOLECULES / "water-trimer.xyz"), bsse_type=["nocp"], max_nbody=2,
+        model_chemistries={"pm7": PM7}, verify="off",
+    )  # fmt: skip
+    monkeypatch.setenv("PYTHONPROFILEIMPORTTIME", "1")
+    run = run_snakemake(tmp_path, config, "--dry-run")
+    imported = set(re.findall(r"^import time:.*\|\s+(\S+)$", run.stderr, re.MULTILINE))
+    assert "snakemake" in imported and "mbpipe.pipeline.plan" in imported  # the workflow was read
+    assert not imported & {"pandas", "matplotlib"}
+
+
 def test_a_rule_command_without_a_job_server_runs_in_a_python_of_its_own(tmp_path, monkeypatch):
     """Where no job server runs, a rule's command starts `python -m mbpipe`: its output goes to the
     job's log, and a failure names the command and the log."""

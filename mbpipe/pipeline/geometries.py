@@ -1,20 +1,13 @@
-"""The geometries of a many-geometry run side by side: one row per geometry, BSSE treatment and n-body
-level, from each geometry's own summary.csv, with where the geometry came from.
-
-A geometry that has not finished (a fragment failed for good, or the run is still going) is listed
-with its status and no energies, never left out.
-"""
+"""The geometries of a many-geometry run: their list (results/<name>/geometries.json), and the run
+names the workflow and the monitors give them.  Their results side by side are the report's
+(mbpipe/report/geometry_table.py)."""
 
 from __future__ import annotations
 
 import json
 
-import pandas as pd
-
 from mbpipe.base import layout
 from mbpipe.base.jsonio import read_json, write_text_if_changed
-
-SOURCE_COLUMNS = ["geometry", "molecule", "frame", "comment", "status"]
 
 
 def write_geometry_list(name: str, geometries) -> None:
@@ -32,25 +25,3 @@ def geometry_names(name: str) -> list[str]:
 def run_names(name: str) -> list[str]:
     """The runs *name* stands for: itself, or ``<name>/<geometry>`` for each of its geometries."""
     return [f"{name}/{geometry}" for geometry in geometry_names(name)] or [name]
-
-
-def geometry_table(name: str) -> pd.DataFrame:
-    """Every geometry's summary rows, the geometry's source in front; unfinished geometries get one row
-    with status `unfinished`."""
-    frames = []
-    for geometry in read_json(layout.path(layout.GEOMETRIES, name=name)):
-        source = {
-            "geometry": geometry["name"],
-            "molecule": geometry["molecule"],
-            "frame": geometry["frame"],
-            "comment": geometry["comment"],
-        }
-        summary_path = layout.path(layout.SUMMARY, name=f"{name}/{geometry['name']}")
-        if summary_path.exists():
-            summary = pd.read_csv(summary_path)
-            frames.append(summary.assign(**source, status="done"))
-        else:
-            frames.append(pd.DataFrame([{**source, "status": "unfinished"}]))
-    table = pd.concat(frames, ignore_index=True)
-    table["frame"] = table["frame"].astype("Int64")
-    return table[SOURCE_COLUMNS + [c for c in table.columns if c not in SOURCE_COLUMNS]]

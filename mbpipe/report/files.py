@@ -9,10 +9,10 @@ import pandas as pd
 
 from mbpipe.base import layout
 from mbpipe.base.jsonio import read_json, write_text_atomic
-from mbpipe.pipeline.geometries import geometry_table
 from mbpipe.pipeline.plan import load_plan
 from mbpipe.report import plots
 from mbpipe.report.fragment_table import fragment_table
+from mbpipe.report.geometry_table import geometry_table
 
 FIGURES = {
     "convergence": plots.convergence_figure,
