@@ -175,7 +175,7 @@ def test_killing_the_job_stops_its_calculation(server, tmp_path):
 def python_that(folder: Path, first: str) -> str:
     """A stand-in for this Python that runs the shell command *first* before it starts."""
     wrapper = folder / "python"
-    wrapper.write_text(f"#!/bin/sh\n{first}\nexec {sys.executable} \"$@\"\n")
+    wrapper.write_text(f'#!/bin/sh\n{first}\nexec {sys.executable} "$@"\n')
     wrapper.chmod(0o755)
     return str(wrapper)
 
