@@ -3,6 +3,7 @@ verification table."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -58,8 +59,7 @@ def write_expansion_report(name: str, plots_dir: Path, verification_csv: Path, v
     """The convergence and contribution plots under *plots_dir* (PNG and SVG) and the verification
     table (from the *verification* file, when the run was verified)."""
     summary = pd.read_csv(layout.path(layout.SUMMARY, name=name))
-    for stem, make in FIGURES.items():
-        plots.write_figure(make(summary, name), plots_dir / stem)
+    plots.write_figures({plots_dir / stem: partial(make, summary, name) for stem, make in FIGURES.items()})
     comparison = read_json(verification) if verification else None
     write_text_atomic(verification_csv, verification_table(comparison).to_csv(index=False))
 
