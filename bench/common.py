@@ -22,7 +22,10 @@ from mbpipe.molecules.water_cluster import water_cluster_xyz  # noqa: E402
 
 SNAKEFILE = REPO / "workflow" / "Snakefile"
 # The fragment jobs run with PYTHONHASHSEED=0 (see mbpipe/run/jobs.py); so does the baseline.
-ENV = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(REPO)}
+# The checkout first on Python's path, ahead of what the caller's path holds (packages installed
+# into a folder of their own, as on a machine without network).
+PYTHONPATH = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+ENV = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": PYTHONPATH}
 
 
 @dataclass
@@ -57,6 +60,7 @@ def water_run(
     program: str = "nwchem",
     method: str = "hf",
     basis: str | None = "6-31g",
+    driver: str = "energy",
     seed: int = 2024,
 ) -> Path:
     """Write a water-*nwaters* cluster and an mbpipe config for it into *folder*; the config's path.
@@ -68,7 +72,7 @@ def water_run(
     config = {
         "name": name,
         "molecule": molecule.name,
-        "driver": "energy",
+        "driver": driver,
         "bsse_type": list(bsse_type),
         "max_nbody": max_nbody,
         "model_chemistries": {"mc": {"program": program, "method": method, "basis": basis}},

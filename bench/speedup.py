@@ -52,6 +52,7 @@ def main() -> int:
     parser.add_argument("--program", default="nwchem")
     parser.add_argument("--method", default="hf")
     parser.add_argument("--basis", default="6-31g", help="'none' for semiempirical methods")
+    parser.add_argument("--driver", default="energy")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--scratch", type=Path, help="folder for the runs (default: a temporary one, removed)")
     parser.add_argument("--snakemake-args", default="", help="extra Snakemake options, one string")
@@ -67,6 +68,7 @@ def main() -> int:
     config = water_run(
         scratch, args.nwaters, max_nbody=args.max_nbody, bsse_type=tuple(args.bsse),
         program=args.program, method=args.method, basis=None if args.basis.lower() == "none" else args.basis,
+        driver=args.driver,
     )  # fmt: skip
     name = run_name(config)
     print(f"{name}: {args.repeats} alternated repetitions, pipeline on {args.cores} cores; {machine()}")
