@@ -31,6 +31,19 @@ def test_every_figure_is_written_whole_and_its_content_is_its_own(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["a.png", "a.svg", "b.png", "b.svg"]  # no partial files left
 
 
+def test_each_figure_after_the_first_is_drawn_in_a_process_of_its_own(tmp_path):
+    def drawn_by(record):
+        def draw():
+            (tmp_path / record).write_text(str(os.getpid()))
+            return line([0, 1])
+
+        return draw
+
+    write_figures({tmp_path / f"figure-{k}": drawn_by(f"pid-{k}") for k in range(3)})
+    pids = [int((tmp_path / f"pid-{k}").read_text()) for k in range(3)]
+    assert pids[0] == os.getpid() and len(set(pids)) == 3
+
+
 def test_a_figure_that_fails_in_a_forked_process_fails_the_report_with_its_traceback(tmp_path, capfd):
     with pytest.raises(RuntimeError, match="1 of 2 figures failed"):
         write_figures({tmp_path / "ok": lambda: line([0, 1]), tmp_path / "bad": failing})
