@@ -4,7 +4,7 @@ fits what is left of this call's budget, and is remembered as done (in $DEVICE_K
 call on the same warm machine goes on with the rest.  The benchmarks print their own raw output; this
 script adds the machine, the load average before and after each figure, and why a figure was left out.
 
-    source bench/device_env.sh && python3 bench/device_figures.py --budget 500 2>&1 | tee $OUT/device-1.log
+    source bench/device_env.sh && python3 bench/device_figures.py --budget 320 2>&1 | tee $OUT/device-1.log
     python3 bench/device_figures.py --list                  # the figures, what each needs, its expected time
     python3 bench/device_figures.py --cores 2 --scale small  # the same figures, small, on this machine
 
@@ -45,17 +45,17 @@ AGAINST_SEQUENTIAL = "pipeline against the sequential computer"
 FIGURES = (
     Figure("nwchem-mp2", "nwchem", 190, f"water-10 3-body nocp MP2/6-31G* NWChem: {AGAINST_SEQUENTIAL}",
            ("speedup.py", "--cores", "{cores}", *WATER10, *MP2, "--repeats", "1")),
-    Figure("fixed-cost", "nwchem", 110, "the fixed cost of a small run on 2 quiet cores, mbpipe run and snakemake",
-           ("fixed_cost.py", "--cores", "2", "--repeats", "3")),
-    Figure("pyscf-mp2", "pyscf", 70, f"water-10 3-body nocp MP2/6-31G* PySCF: {AGAINST_SEQUENTIAL}",
-           ("speedup.py", "--cores", "{cores}", *WATER10, *MP2, "--program", "pyscf", "--repeats", "1")),
-    Figure("gpu-b3lyp", "gpu", 130, f"water-6 3-body nocp B3LYP/def2-SVP gradient, pyscf-gpu: {AGAINST_SEQUENTIAL}",
-           ("speedup.py", "--cores", "{cores}", *B3LYP, "--program", "pyscf-gpu", "--repeats", "1",
-            "--snakemake-args", "--resources gpu=1")),
-    Figure("cpu-b3lyp", "pyscf", 90, "the same expansion on PySCF and the CPU's cores, pipeline only",
-           ("load_balance.py", "--cores", "{cores}", *B3LYP, "--program", "pyscf")),
     Figure("nwchem-mixed", "nwchem", 120, "water-10 3-body cp+nocp MP2/6-31G* NWChem: levels against longest-first",
            ("load_balance.py", "--cores", "{cores}", "--nwaters", "10", "--bsse", "nocp", "cp", *MP2)),
+    Figure("pyscf-mp2", "pyscf", 70, f"water-10 3-body nocp MP2/6-31G* PySCF: {AGAINST_SEQUENTIAL}",
+           ("speedup.py", "--cores", "{cores}", *WATER10, *MP2, "--program", "pyscf", "--repeats", "1")),
+    Figure("cpu-b3lyp", "pyscf", 90, "water-6 3-body nocp B3LYP/def2-SVP gradient, PySCF on the CPU, pipeline only",
+           ("load_balance.py", "--cores", "{cores}", *B3LYP, "--program", "pyscf")),
+    Figure("gpu-b3lyp", "gpu", 130, f"the same expansion on pyscf-gpu: {AGAINST_SEQUENTIAL}",
+           ("speedup.py", "--cores", "{cores}", *B3LYP, "--program", "pyscf-gpu", "--repeats", "1",
+            "--snakemake-args", "--resources gpu=1")),
+    Figure("fixed-cost", "nwchem", 110, "the fixed cost of a small run on 2 quiet cores, mbpipe run and snakemake",
+           ("fixed_cost.py", "--cores", "2", "--repeats", "3")),
     Figure("nwchem-production", "nwchem", 200, "water-10 3-body nocp MP2/aug-cc-pVDZ NWChem, pipeline only",
            ("load_balance.py", "--cores", "{cores}", *PRODUCTION)),
     Figure("pyscf-production", "pyscf", 150, "the same on PySCF",
