@@ -18,12 +18,17 @@ if [ -d "$DEVICE_KIT/pyscf" ] && [ ! -d "$PYSITE/pyscf" ]; then
 fi
 _pieces=$(ls "$DEVICE_KIT"/gpu-*/gpu.tar.* 2>/dev/null | sed -n '1s/.*-of-//p')
 if [ -n "$_pieces" ] && [ ! -d "$PYSITE/gpu4pyscf" ]; then
-    if [ "$(ls "$DEVICE_KIT"/gpu-*/gpu.tar.* | wc -l)" = "$_pieces" ]; then
-        mkdir -p "$DEVICE_KIT/gpu" &&
-            for _k in $(seq "$_pieces"); do cat "$DEVICE_KIT/gpu-$_k/gpu.tar.$_k-of-$_pieces"; done | tar -xf - -C "$DEVICE_KIT/gpu" &&
-            _install "$DEVICE_KIT"/gpu/*.whl || echo "device_env: gpu4pyscf did not install" >&2
-    else
+    if [ "$(ls "$DEVICE_KIT"/gpu-*/gpu.tar.* | wc -l)" != "$_pieces" ]; then
         echo "device_env: $(ls "$DEVICE_KIT"/gpu-*/gpu.tar.* | wc -l) of gpu4pyscf's $_pieces pieces are here" >&2
+    elif [ ! -d "$DEVICE_KIT/pyscf" ]; then
+        echo "device_env: gpu4pyscf needs the pyscf part, which this machine does not have" >&2
+    else
+        # With PySCF's wheel in the same install: pyscf-dispersion's files go into pyscf's folder, which
+        # an install of its own into the target would replace.
+        mkdir -p "$DEVICE_KIT/gpu" &&
+            for _k in $(seq "$_pieces"); do cat "$DEVICE_KIT/gpu-$_k/gpu.tar.$_k-of-$_pieces"; done |
+            tar -xf - -C "$DEVICE_KIT/gpu" &&
+            _install "$DEVICE_KIT"/pyscf/*.whl "$DEVICE_KIT"/gpu/*.whl || echo "device_env: gpu4pyscf did not install" >&2
     fi
 fi
 # Byte-compiled once here (the wheels were installed without), and matplotlib's font list built: else
