@@ -8,7 +8,6 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -153,14 +152,14 @@ def write_figures(figures: dict[Path, Callable[[], Figure]]) -> None:
     forked for it, the first in this one: drawing and writing one takes about 0.25 s, and the report's
     figures are what a run waits for after its last calculation.  Raises if any failed, after its
     traceback went to stderr (the job's log)."""
-    drawings = [partial(_draw_and_write, draw, stem) for stem, draw in figures.items()]
+    (first_stem, first_draw), *others = figures.items()
     children = []
-    for drawing in drawings[1:]:
+    for stem, draw in others:
         pid = os.fork()
         if pid == 0:
             status = 1
             try:
-                drawing()
+                write_figure(draw(), stem)
                 status = 0
             except BaseException:
                 traceback.print_exc()
@@ -169,15 +168,11 @@ def write_figures(figures: dict[Path, Callable[[], Figure]]) -> None:
                 os._exit(status)
         children.append(pid)
     try:
-        drawings[0]()
+        write_figure(first_draw(), first_stem)
     finally:
         failed = [pid for pid in children if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0]
     if failed:
         raise RuntimeError(f"{len(failed)} of {len(figures)} figures failed (the traceback is above)")
-
-
-def _draw_and_write(draw: Callable[[], Figure], stem: Path) -> None:
-    write_figure(draw(), stem)
 
 
 def _axes():
