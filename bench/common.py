@@ -99,12 +99,41 @@ def mbpipe_run_command(config: Path, cores: int, *extra: str) -> list[str]:
     return [sys.executable, "-m", "mbpipe", "run", str(config), "--cores", str(cores), *extra]
 
 
-def fixed_cost(run: Timed, fragments: list[dict]) -> tuple[float, float]:
-    """Seconds from the command's start to the first calculation's start, and from the last
-    calculation's end to the command's end, from the fragment results' own timestamps."""
+def calculation_window(fragments: list[dict]) -> tuple[float, float]:
+    """The first calculation's start and the last one's end (epoch seconds), from the fragment
+    results' own timestamps."""
     started = [datetime.fromisoformat(f["extras"]["mbpipe"]["started"]).timestamp() for f in fragments]
     finished = [datetime.fromisoformat(f["extras"]["mbpipe"]["finished"]).timestamp() for f in fragments]
-    return min(started) - run.started, run.started + run.wall_s - max(finished)
+    return min(started), max(finished)
+
+
+def fixed_cost(run: Timed, fragments: list[dict]) -> tuple[float, float]:
+    """Seconds from the command's start to the first calculation's start, and from the last
+    calculation's end to the command's end."""
+    first, last = calculation_window(fragments)
+    return first - run.started, run.started + run.wall_s - last
+
+
+def add_expansion_arguments(parser, nwaters: int, method: str, basis: str) -> None:
+    """The options of a water cluster's expansion (water_run_of) and of the pipeline runs on it."""
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--nwaters", type=int, default=nwaters)
+    parser.add_argument("--max-nbody", type=int, default=3)
+    parser.add_argument("--bsse", nargs="+", default=["nocp", "cp"])
+    parser.add_argument("--program", default="nwchem")
+    parser.add_argument("--method", default=method)
+    parser.add_argument("--basis", default=basis, help="'none' for semiempirical methods")
+    parser.add_argument("--driver", default="energy")
+    parser.add_argument("--scratch", type=Path, help="folder for the runs (default: a temporary one, removed)")
+    parser.add_argument("--snakemake-args", default="", help="extra Snakemake options, one string")
+
+
+def water_run_of(args, folder: Path) -> Path:
+    """water_run with the options add_expansion_arguments added."""
+    return water_run(
+        folder, args.nwaters, max_nbody=args.max_nbody, bsse_type=tuple(args.bsse), program=args.program,
+        method=args.method, basis=None if args.basis.lower() == "none" else args.basis, driver=args.driver,
+    )  # fmt: skip
 
 
 def run_name(config: Path) -> str:

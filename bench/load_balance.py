@@ -27,11 +27,19 @@ import shutil
 import sys
 import tempfile
 from collections import defaultdict
-from datetime import datetime
 from pathlib import Path
 
 import yaml
-from common import fixed_cost, machine, mbpipe_run_command, run_name, timed, water_run
+from common import (
+    add_expansion_arguments,
+    calculation_window,
+    fixed_cost,
+    machine,
+    mbpipe_run_command,
+    run_name,
+    timed,
+    water_run_of,
+)
 
 
 def longest_first_makespan(times: list[float], cores: int) -> float:
@@ -44,24 +52,12 @@ def longest_first_makespan(times: list[float], cores: int) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cores", type=int, default=2)
-    parser.add_argument("--nwaters", type=int, default=5)
-    parser.add_argument("--max-nbody", type=int, default=3)
-    parser.add_argument("--bsse", nargs="+", default=["nocp", "cp"])
-    parser.add_argument("--program", default="nwchem")
-    parser.add_argument("--method", default="mp2")
-    parser.add_argument("--basis", default="6-31g*", help="'none' for semiempirical methods")
-    parser.add_argument("--driver", default="energy")
+    add_expansion_arguments(parser, nwaters=5, method="mp2", basis="6-31g*")
     parser.add_argument("--verify", action="store_true", help="check against the sequential computer")
-    parser.add_argument("--scratch", type=Path, help="folder for the run (default: a temporary one, removed)")
-    parser.add_argument("--snakemake-args", default="", help="extra Snakemake options, one string")
     args = parser.parse_args()
 
     scratch = args.scratch or Path(tempfile.mkdtemp(prefix="mbpipe-load-balance-"))
-    config = water_run(
-        scratch, args.nwaters, max_nbody=args.max_nbody, bsse_type=tuple(args.bsse), program=args.program,
-        method=args.method, basis=None if args.basis.lower() == "none" else args.basis, driver=args.driver,
-    )  # fmt: skip
+    config = water_run_of(args, scratch)
     if args.verify:
         verified = {**yaml.safe_load(config.read_text()), "verify": "sequential"}
         config.write_text(yaml.safe_dump(verified, sort_keys=False))
@@ -83,7 +79,8 @@ def main() -> int:
         records = levels[level]
         everything += records
         times = [record["extras"]["mbpipe"]["wall_time_s"] for record in records]
-        span = _end(records) - _start(records)
+        first, last = calculation_window(records)
+        span = last - first
         schedule = longest_first_makespan(times, args.cores)
         spans, schedules = spans + span, schedules + schedule
         print(f"{level:>5} {len(records):>6} {sum(times):>9.2f} {span:>8.2f} {schedule:>15.2f} {span / schedule:>6.3f}")
@@ -99,14 +96,6 @@ def main() -> int:
     if args.scratch is None:
         shutil.rmtree(scratch)
     return 0
-
-
-def _start(records: list[dict]) -> float:
-    return min(datetime.fromisoformat(record["extras"]["mbpipe"]["started"]).timestamp() for record in records)
-
-
-def _end(records: list[dict]) -> float:
-    return max(datetime.fromisoformat(record["extras"]["mbpipe"]["finished"]).timestamp() for record in records)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from common import (
     REPO,
+    add_expansion_arguments,
     fixed_cost,
     machine,
     mbpipe_run_command,
@@ -31,7 +32,7 @@ from common import (
     run_name,
     snakemake_command,
     timed,
-    water_run,
+    water_run_of,
 )  # fmt: skip
 
 from mbpipe.base.layout import MANYBODY_RESULT
@@ -45,17 +46,8 @@ NCORES, MEMORY_MB = 1, 2000.0
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cores", type=int, default=2)
-    parser.add_argument("--nwaters", type=int, default=6)
-    parser.add_argument("--max-nbody", type=int, default=3)
-    parser.add_argument("--bsse", nargs="+", default=["nocp", "cp"])
-    parser.add_argument("--program", default="nwchem")
-    parser.add_argument("--method", default="hf")
-    parser.add_argument("--basis", default="6-31g", help="'none' for semiempirical methods")
-    parser.add_argument("--driver", default="energy")
+    add_expansion_arguments(parser, nwaters=6, method="hf", basis="6-31g")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--scratch", type=Path, help="folder for the runs (default: a temporary one, removed)")
-    parser.add_argument("--snakemake-args", default="", help="extra Snakemake options, one string")
     parser.add_argument(
         "--launcher", choices=["mbpipe", "snakemake"], default="mbpipe", help="mbpipe run (default) or plain snakemake"
     )
@@ -65,11 +57,7 @@ def main() -> int:
     args = parser.parse_args()
 
     scratch = args.scratch or Path(tempfile.mkdtemp(prefix="mbpipe-speedup-"))
-    config = water_run(
-        scratch, args.nwaters, max_nbody=args.max_nbody, bsse_type=tuple(args.bsse),
-        program=args.program, method=args.method, basis=None if args.basis.lower() == "none" else args.basis,
-        driver=args.driver,
-    )  # fmt: skip
+    config = water_run_of(args, scratch)
     name = run_name(config)
     print(f"{name}: {args.repeats} alternated repetitions, pipeline on {args.cores} cores; {machine()}")
     sequential_times, pipeline_times, pool_times, fixed_times, worst = [], [], [], [], 0.0
