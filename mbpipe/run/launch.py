@@ -9,6 +9,7 @@ built (plain `snakemake` starts it as it starts reading the workflow, see rules/
 
 from __future__ import annotations
 
+import atexit
 import gc
 import os
 import sys
@@ -123,8 +124,10 @@ def run_snakemake(config: Path, workdir: Path, user_args: list[str]) -> int:
     return status
 
 
-def let_snakemake_end() -> None:
-    """At the end of a run (Snakemake's success and error hooks), let its process end at once: the
-    interpreter's last garbage collection walks every object left (0.4 s with Snakemake, QCManyBody
-    and pandas loaded) unless they are frozen."""
-    gc.freeze()
+def end_without_collecting() -> None:
+    """Let this Snakemake's process end at once, however it ends (a run, a dry run, a run with nothing
+    to do, a failure, a cluster submission's own Snakemake): the interpreter's last garbage collection
+    walks every object left, 1.2-1.4 s after a dry run of 10^4 fragment jobs, unless they are frozen
+    first.  Python's logging closes its files in an exit function of its own, registered earlier and
+    so called after this one."""
+    atexit.register(gc.freeze)

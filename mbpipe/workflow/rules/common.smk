@@ -51,7 +51,7 @@ from mbpipe.pipeline.time_limit import time_limit_s
 from mbpipe.programs.capabilities import GPU_PROGRAMS
 from mbpipe.report.closing import closing_summary
 from mbpipe.run.jobs import run_rule_command
-from mbpipe.run.launch import let_snakemake_end
+from mbpipe.run.launch import end_without_collecting
 from mbpipe.run.lock_holder import record_holder
 from mbpipe.run.snakemake_compat import lift_job_rate_limit, run_jobs_in_threads, size_group_like
 from mbpipe.run.targets import RunFiles
@@ -60,6 +60,7 @@ from mbpipe.run.targets import RunFiles
 # pass over the young objects every 700 allocations, kept re-scanning them: a sixth of the dry run of
 # 10^4 fragment jobs.  Collected 70 times less often, the garbage is the same and peak memory no higher.
 gc.set_threshold(50_000, 20, 10)
+end_without_collecting()
 # On a full disk Snakemake's log file takes no more lines, and Python's logging would print a traceback
 # to the terminal for each: drop them; the terminal still gets every line, and the full disk is named.
 logging.raiseExceptions = False
