@@ -89,6 +89,22 @@ def test_reading_the_workflow_imports_none_of_the_reports_libraries(tmp_path, mo
     assert not imported & {"pandas", "matplotlib"}
 
 
+def test_reading_the_workflow_of_a_planned_run_imports_no_quantum_chemistry_library(tmp_path, monkeypatch):
+    """Once a run is planned, Snakemake reads its workflow again on every rerun, dry run and cluster
+    submission: QCElemental and QCManyBody (0.25-0.4 s to import) are left to planning and the jobs."""
+    config = write_config(
+        tmp_path, name="pm7", molecule=str(MOLECULES / "water-trimer.xyz"), bsse_type=["nocp"], max_nbody=2,
+        model_chemistries={"pm7": PM7}, verify="off",
+    )  # fmt: skip
+    monkeypatch.setenv("PYTHONPROFILEIMPORTTIME", "1")
+    first = run_snakemake(tmp_path, config, "--dry-run")
+    assert "qcmanybody" in set(re.findall(r"^import time:.*\|\s+(\S+)$", first.stderr, re.MULTILINE))  # it planned
+    again = run_snakemake(tmp_path, config, "--dry-run")
+    imported = set(re.findall(r"^import time:.*\|\s+(\S+)$", again.stderr, re.MULTILINE))
+    assert "mbpipe.pipeline.plan" in imported and "fragment" in again.stdout  # the workflow was read, the graph built
+    assert not imported & {"qcelemental", "qcmanybody", "qcengine"}
+
+
 def test_a_dry_run_ends_without_a_last_collection(tmp_path):
     """A dry run, which calls none of the workflow's success or error hooks, still freezes what
     Snakemake leaves before the interpreter ends: its last garbage collection would walk every job of

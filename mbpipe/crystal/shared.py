@@ -25,8 +25,6 @@ import numpy as np
 
 from mbpipe.base import layout
 from mbpipe.base.jsonio import read_json, write_json_atomic
-from mbpipe.base.labels import decode_label
-from mbpipe.base.units import ANGSTROM_TO_BOHR
 
 SHARED_FORMAT = 1
 # A copy's energy and a fresh calculation of the moved molecules differ by the SCF's convergence, not by
@@ -53,6 +51,9 @@ def shared_calculations(name: str, plans: dict) -> dict[str, str]:
 
 
 def find_shared(plans: dict) -> dict[str, str]:
+    # QCManyBody's and QCElemental's imports: not on every reading of the workflow
+    from mbpipe.base.labels import decode_label
+    from mbpipe.base.units import ANGSTROM_TO_BOHR
     from mbpipe.crystal.unique import GeometrySets
 
     sets = GeometrySets()
