@@ -19,6 +19,19 @@ from mbpipe.run.launch import programs_in, runs_here, runs_jobs
 HARTREE_KCAL_MOL = constants.conversion_factor("hartree", "kcal/mol")
 
 
+def pm7_trimer_config(folder, verify: str):
+    """The water trimer through 2 bodies, nocp, MOPAC PM7: a run of seconds."""
+    return write_config(
+        folder, name="pm7", molecule=str(MOLECULES / "water-trimer.xyz"), bsse_type=["nocp"], max_nbody=2,
+        model_chemistries={"pm7": PM7}, verify=verify,
+    )  # fmt: skip
+
+
+def imported_modules(stderr: str) -> set[str]:
+    """The modules a Python run with PYTHONPROFILEIMPORTTIME=1 imported, from its stderr."""
+    return set(re.findall(r"^import time:.*\|\s+(\S+)$", stderr, re.MULTILINE))
+
+
 @pytest.mark.parametrize(
     ("args", "here", "jobs"),
     [
@@ -52,10 +65,7 @@ def test_a_local_run_hands_every_fragment_to_one_job_server(tmp_path, launcher, 
     builds the job graph: either way every fragment runs in it, none in a Python of its own, and every
     rule's job is handed over from Snakemake's own process, none from a Snakemake started for it."""
     monkeypatch.setenv("PYTHONPROFILEIMPORTTIME", "1")  # each Python started says what it imports
-    config = write_config(
-        tmp_path, name="pm7", molecule=str(MOLECULES / "water-trimer.xyz"), bsse_type=["nocp"], max_nbody=2,
-        model_chemistries={"pm7": PM7}, verify="sequential",
-    )  # fmt: skip
+    config = pm7_trimer_config(tmp_path, verify="sequential")
     if launcher == "mbpipe run":
         run = mbpipe_run(tmp_path, config, "--cores", "2")
     else:
@@ -78,13 +88,10 @@ def test_a_local_run_hands_every_fragment_to_one_job_server(tmp_path, launcher, 
 def test_reading_the_workflow_imports_none_of_the_reports_libraries(tmp_path, monkeypatch):
     """Snakemake reads the workflow before its first job can start: pandas and matplotlib (0.3 s and
     more) are left to the report's jobs, which run in the job server."""
-    config = write_config(
-        tmp_path, name="pm7", molecule=str(MOLECULES / "water-trimer.xyz"), bsse_type=["nocp"], max_nbody=2,
-        model_chemistries={"pm7": PM7}, verify="off",
-    )  # fmt: skip
+    config = pm7_trimer_config(tmp_path, verify="off")
     monkeypatch.setenv("PYTHONPROFILEIMPORTTIME", "1")
     run = run_snakemake(tmp_path, config, "--dry-run")
-    imported = set(re.findall(r"^import time:.*\|\s+(\S+)$", run.stderr, re.MULTILINE))
+    imported = imported_modules(run.stderr)
     assert "snakemake" in imported and "mbpipe.pipeline.plan" in imported  # the workflow was read
     assert not imported & {"pandas", "matplotlib"}
 
@@ -92,15 +99,12 @@ def test_reading_the_workflow_imports_none_of_the_reports_libraries(tmp_path, mo
 def test_reading_the_workflow_of_a_planned_run_imports_no_quantum_chemistry_library(tmp_path, monkeypatch):
     """Once a run is planned, Snakemake reads its workflow again on every rerun, dry run and cluster
     submission: QCElemental and QCManyBody (0.25-0.4 s to import) are left to planning and the jobs."""
-    config = write_config(
-        tmp_path, name="pm7", molecule=str(MOLECULES / "water-trimer.xyz"), bsse_type=["nocp"], max_nbody=2,
-        model_chemistries={"pm7": PM7}, verify="off",
-    )  # fmt: skip
+    config = pm7_trimer_config(tmp_path, verify="off")
     monkeypatch.setenv("PYTHONPROFILEIMPORTTIME", "1")
     first = run_snakemake(tmp_path, config, "--dry-run")
-    assert "qcmanybody" in set(re.findall(r"^import time:.*\|\s+(\S+)$", first.stderr, re.MULTILINE))  # it planned
+    assert "qcmanybody" in imported_modules(first.stderr)  # it planned
     again = run_snakemake(tmp_path, config, "--dry-run")
-    imported = set(re.findall(r"^import time:.*\|\s+(\S+)$", again.stderr, re.MULTILINE))
+    imported = imported_modules(again.stderr)
     assert "mbpipe.pipeline.plan" in imported and "fragment" in again.stdout  # the workflow was read, the graph built
     assert not imported & {"qcelemental", "qcmanybody", "qcengine"}
 
@@ -110,21 +114,14 @@ def test_a_dry_run_ends_without_a_last_collection(tmp_path):
     Snakemake leaves before the interpreter ends: its last garbage collection would walk every job of
     the graph (1.2-1.4 s at 10^4 fragment jobs).  An exit function registered before Snakemake starts
     runs after the workflow's own and sees what it left."""
-    config = write_config(
-        tmp_path, name="pm7", molecule=str(MOLECULES / "water-trimer.xyz"), bsse_type=["nocp"], max_nbody=2,
-        model_chemistries={"pm7": PM7}, verify="off",
-    )  # fmt: skip
+    config = pm7_trimer_config(tmp_path, verify="off")
     watch = (
         "import atexit, gc, sys\n"
         "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count(), file=sys.stderr))\n"
         "from snakemake.cli import main\n"
         "main()\n"
     )
-    snakefile = CHECKOUT / "workflow" / "Snakefile"
-    command = [sys.executable, "-c", watch, "--snakefile", str(snakefile), "--directory", str(tmp_path),
-               "--configfile", str(config), "--cores", "1", "--dry-run"]  # fmt: skip
-    run = subprocess.run(command, capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr[-3000:]
+    run = run_snakemake(tmp_path, config, "--dry-run", python_args=("-c", watch))
     assert "fragment" in run.stdout  # the job graph was built
     frozen = int(re.search(r"frozen at exit: (\d+)", run.stderr).group(1))
     assert frozen > 10_000  # Snakemake's, QCManyBody's and the plan's objects

@@ -14,10 +14,13 @@ SNAKEFILE = REPO / "workflow" / "Snakefile"
 CONFIG_DIR = REPO / "config"
 
 
-def run_snakemake(workdir: Path, configfile: Path, *extra: str, check: bool = True) -> subprocess.CompletedProcess:
-    """`snakemake -s <checkout>/workflow/Snakefile --directory WORKDIR --configfile CONFIG --cores 2`."""
+def run_snakemake(
+    workdir: Path, configfile: Path, *extra: str, check: bool = True, python_args: tuple[str, ...] = ("-m", "snakemake")
+) -> subprocess.CompletedProcess:
+    """`snakemake -s <checkout>/workflow/Snakefile --directory WORKDIR --configfile CONFIG --cores 2`;
+    *python_args* start Snakemake some other way (a script that wraps its command line)."""
     command = [
-        sys.executable, "-m", "snakemake",
+        sys.executable, *python_args,
         "--snakefile", str(SNAKEFILE),
         "--directory", str(workdir),
         "--configfile", str(configfile),
