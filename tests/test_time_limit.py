@@ -11,7 +11,7 @@ import sys
 import time
 
 import pytest
-from helpers_failures import CHECKOUT, MOLECULES, mbpipe_run, write_config
+from helpers_failures import CHECKOUT, MOLECULES, PM7, fragment_results, mbpipe_run, write_config
 
 from mbpipe.pipeline.time_limit import call_with_time_limit, time_limit_s
 
@@ -107,6 +107,29 @@ def test_in_a_worker_stuck_in_compiled_code_the_timeout_is_recorded_before_the_k
 def test_each_retry_gets_a_longer_limit():
     assert [time_limit_s(0.2, 5, attempt) for attempt in (1, 2, 3)] == pytest.approx([0.2, 0.4, 0.6])
     assert time_limit_s(None, 5, 2) == 300  # the cluster's runtime request, in seconds
+
+
+@pytest.mark.mopac
+@pytest.mark.parametrize(
+    ("snakemake_args", "limit_s"),
+    [
+        # the cost model asks a cluster for at least 5 minutes per calculation (mbpipe/batch/bundle.py)
+        ((), 300),
+        # a profile's or the command line's runtime for the fragment rule, in minutes
+        (("--set-resources", "fragment:runtime=7"), 420),
+    ],
+)
+def test_without_a_configured_limit_a_calculation_gets_its_runtime_request(tmp_path, snakemake_args, limit_s):
+    config = write_config(
+        tmp_path, name="pm7", molecule=str(MOLECULES / "water-trimer.xyz"), bsse_type=["nocp"], max_nbody=2,
+        model_chemistries={"pm7": PM7}, verify="off",
+    )  # fmt: skip
+    run = mbpipe_run(tmp_path, config, "--cores", "2", *snakemake_args)
+    assert run.returncode == 0, run.stderr
+    results = fragment_results(tmp_path, "pm7")
+    assert len(results) == 6  # 3 monomers and 3 dimers
+    for path in results:
+        assert json.loads(path.read_text())["extras"]["mbpipe"]["time_limit_s"] == limit_s
 
 
 @pytest.mark.nwchem

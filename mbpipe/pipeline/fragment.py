@@ -113,6 +113,8 @@ def run_fragment(
         "ncores": ncores,
         "memory_mb": memory_mb,
         "attempts": attempts,
+        # seconds this attempt may run; None without a limit
+        "time_limit_s": time_limit_s,
         "runner": runner,
         "pid": os.getpid(),
         # The batch job that ran the calculation on a cluster, None elsewhere.
@@ -126,9 +128,7 @@ def run_fragment(
 
     def record_timeout():
         timing = {"started": started.isoformat(), "finished": datetime.now(UTC).isoformat()}
-        _record_timeout(
-            text, Path(result_path), {**record, **timing, "wall_time_s": time.perf_counter() - t0}, time_limit_s
-        )
+        _record_timeout(text, Path(result_path), {**record, **timing, "wall_time_s": time.perf_counter() - t0})
 
     def work():
         return _calculate(text, Path(result_path), record)
@@ -182,17 +182,17 @@ def _calculate(text: str, result_path: Path, record: dict) -> bool:
     return False
 
 
-def _record_timeout(text: str, result_path: Path, record: dict, time_limit_s: float) -> None:
+def _record_timeout(text: str, result_path: Path, record: dict) -> None:
     from qcelemental.models.v2 import AtomicInput, ComputeError, FailedOperation
 
     message = (
-        f"stopped after {time_limit_s:g} s, the time limit of attempt {record['attempts']} (a retry gets the limit "
-        "times its attempt number; set fragment_time_limit_s in the config for another limit)"
+        f"stopped after {record['time_limit_s']:g} s, the time limit of attempt {record['attempts']} (a retry gets "
+        "the limit times its attempt number; set fragment_time_limit_s in the config for another limit)"
     )
     failed = FailedOperation(
         input_data=AtomicInput.model_validate_json(text),
         error=ComputeError(error_type=TIMEOUT, error_message=message),
-        extras={"mbpipe": {**record, "time_limit_s": time_limit_s}},
+        extras={"mbpipe": record},
     )
     _write_error_record(result_path, failed)
 

@@ -174,9 +174,13 @@ def same_as_option(wildcards):
 
 
 def fragment_command(spec, result, threads, resources, same_as):
-    """The fragment rule's `mbpipe fragment` command."""
+    """The fragment rule's `mbpipe fragment` command.  Its time limit stops the calculation here as a
+    cluster's scheduler would: the config's `fragment_time_limit_s` times the attempt, or else the job's
+    runtime request (longer on each retry; a profile's `set-resources` included).  Worked out as the job
+    runs, not as one more resource function that Snakemake calls for every job of the graph."""
+    limit = time_limit_s(config["fragment_time_limit_s"], resources.runtime, resources.attempt)
     return ["fragment", spec, result, "--ncores", str(threads), "--memory-mb", str(resources.mem_mb),
-            "--attempt", str(resources.attempt), "--time-limit-s", resources.time_limit_s, *same_as]  # fmt: skip
+            "--attempt", str(resources.attempt), "--time-limit-s", f"{limit:g}", *same_as]  # fmt: skip
 
 
 def verify_tolerance(wildcards):
@@ -227,13 +231,6 @@ def fragment_bundle(wildcards):
 
 def fragment_runtime(wildcards, attempt):
     return runtime_minutes(COSTS[wildcards.name][int(wildcards.level)][wildcards.label], attempt)
-
-
-def fragment_time_limit(wildcards, attempt):
-    """Seconds after which the calculation is stopped, here as under a cluster's scheduler (a string:
-    Snakemake rounds a number resource to whole units)."""
-    return f'{time_limit_s(config["fragment_time_limit_s"], fragment_runtime(wildcards, attempt), attempt):g}'
-
 
 
 def failure_summary():

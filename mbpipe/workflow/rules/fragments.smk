@@ -16,7 +16,6 @@ rule fragment:
         mem_mb=fragment_memory_mb,
         attempt=attempt_number,
         runtime=fragment_runtime,
-        time_limit_s=fragment_time_limit,
         # a constant where no model chemistry computes on a GPU: no function call per job
         gpu=fragment_gpus if GPU_MODEL_CHEMISTRIES else 0,
     run:
