@@ -4,6 +4,7 @@ import gc
 import logging
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -95,6 +96,11 @@ if workflow.is_main_process:
     # a damaged result, moved aside now, is recomputed by this run (not by a job's own Snakemake on a cluster)
     for plan in PLANS.values():
         print(set_aside_unusable_results(plan), end="", file=sys.stderr)
+# Snakemake's default `tmpdir` resource, the system's temporary folder, is an expression that it compiles
+# and evaluates anew for every job.  The fragment rule gives it the same folder once (a cluster job's
+# Snakemake reads the workflow on its own node).  The rules' `run:` blocks do not use it: Snakemake only
+# makes sure it exists.
+SYSTEM_TMPDIR = tempfile.gettempdir()
 GPU_MODEL_CHEMISTRIES = {
     mc for plan in PLANS.values() for mc, program in plan.model_chemistry_programs.items() if program in GPU_PROGRAMS
 }

@@ -2,7 +2,8 @@ rule fragment:
     input:
         spec=layout.FRAGMENT_INPUT,
         previous_level=previous_gate,
-        computed_alike=computed_alike,
+        # only a crystal's calculations alike take energies from each other: elsewhere no function per job
+        computed_alike=computed_alike if SAME_AS else [],
     output:
         layout.FRAGMENT_RESULT,
     log:
@@ -10,12 +11,13 @@ rule fragment:
     group:
         fragment_bundle
     params:
-        same_as=same_as_option,
+        same_as=same_as_option if SAME_AS else [],
     threads: 1
     resources:
         mem_mb=fragment_memory_mb,
         attempt=attempt_number,
         runtime=fragment_runtime,
+        tmpdir=SYSTEM_TMPDIR,
         # a constant where no model chemistry computes on a GPU: no function call per job
         gpu=fragment_gpus if GPU_MODEL_CHEMISTRIES else 0,
     run:
