@@ -144,6 +144,14 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def total_jobs(snakemake_output: str) -> int:
+    """The number of jobs in Snakemake's job table (-1 without one)."""
+    for line in snakemake_output.splitlines():
+        if line.startswith("total"):
+            return int(line.split()[1])
+    return -1
+
+
 def machine() -> str:
     return f"{platform.node()}, {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, " + (
         datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -33,7 +33,7 @@ import tempfile
 from pathlib import Path
 
 import yaml
-from common import REPO, machine, run_name, snakemake_command, timed, water_run
+from common import REPO, machine, run_name, snakemake_command, timed, total_jobs, water_run
 
 from mbpipe.base import layout
 
@@ -73,7 +73,7 @@ def main() -> int:
         _check(parse, "parse")
         dry = timed(snakemake_command(config, workdir, args.cores, "-n", *extra), cwd=workdir)
         _check(dry, "dry run")
-        njobs = _total_jobs(dry.output)
+        njobs = total_jobs(dry.output)
 
         _write_stand_ins(workdir, name)
         # the many-body result and everything under it; the report's plots are not part of the check
@@ -125,13 +125,6 @@ def _write_stand_ins(workdir: Path, name: str) -> None:
 def _stand_in(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(STAND_IN)
-
-
-def _total_jobs(output: str) -> int:
-    for line in output.splitlines():
-        if line.startswith("total"):
-            return int(line.split()[1])
-    return -1
 
 
 def _check(run, what: str) -> None:
