@@ -70,8 +70,8 @@ def forward(job: Job, to: socket.socket, extra_fds: list[int]) -> None:
 
 @contextmanager
 def surroundings(job: Job) -> Iterator[list[str]]:
-    """The job's stdout and stderr, working directory, environment (its TMPDIR from Snakemake's tmpdir
-    resource, the user's settings; less the server's address: the work happens here) and umask, for
+    """The job's stdout and stderr, working directory, environment (the one the job's Snakemake runs in:
+    its TMPDIR, the user's settings; less the server's address: the work happens here) and umask, for
     the work inside; this process's own again afterwards.  Yields the job's command."""
     argv, cwd, environment, umask = decode_request(job.request)
     own_fds = [os.dup(fd) for fd in PASSED_FDS]
