@@ -11,7 +11,8 @@ fresh scratch folder:
 
 To time the no-op check the benchmark writes stand-in files where the results would be.  They hold
 {"timing_stand_in": true} and no energy, live only in the benchmark's scratch folder, and are deleted
-with it: they exist to time Snakemake, never as results.
+with it: they exist to time Snakemake, never as results.  The gates record their fingerprints as a
+finished run's gates do, so that reading the workflow finds them unchanged without reading them.
 
 Measured 2026-11-27 on a 2-core KVM VM shared with other test runs (load average 1.2-2.5), water-40,
 medians of 3 alternated with the code before: plan 26.1 -> 9.0 s, dry run 21.3 -> 18.0 s (337 -> 322
@@ -80,6 +81,8 @@ def main() -> int:
         target = str(layout.path(layout.MANYBODY_RESULT, name=name))
         noop = timed(snakemake_command(config, workdir, args.cores, target, *extra), cwd=workdir)
         _check(noop, "no-op run")
+        if "cannot be used" in noop.output:
+            sys.exit(f"the workflow set stand-ins aside, unlike a finished run's results:\n{noop.output[:2000]}")
         if "Nothing to be done" not in noop.output:
             sys.exit(f"the no-op run found work to do, the stand-ins are incomplete:\n{noop.output[-2000:]}")
         row = (
@@ -102,19 +105,25 @@ def _add_cutoffs(config: Path, text: str) -> None:
 
 def _write_stand_ins(workdir: Path, name: str) -> None:
     """Stand-ins for every output of a finished run, in the order the jobs would write them, so that
-    each is newer than its inputs."""
+    each is newer than its inputs.  Each level's gate records its results' fingerprints, as a finished
+    run's gate does: reading the workflow then finds them unchanged by their size and time alone, and
+    reads none of them (mbpipe/pipeline/audit.py)."""
     import os
 
+    from mbpipe.pipeline.gate import result_fingerprint
     from mbpipe.pipeline.plan import load_plan
 
     os.chdir(workdir)
     try:
         plan = load_plan(name)
         for level in plan.level_numbers:
-            for path in plan.fragment_results(upto=level):
-                if path.parent.name == f"n{level}":
-                    _stand_in(path)
-            _stand_in(layout.path(layout.LEVEL_GATE, name=name, level=level))
+            results = {path.stem: path for path in plan.fragment_results(upto=level) if path.parent.name == f"n{level}"}
+            for path in results.values():
+                _stand_in(path)
+            gate = layout.path(layout.LEVEL_GATE, name=name, level=level)
+            fingerprints = {label: result_fingerprint(path) for label, path in results.items()}
+            gate.parent.mkdir(parents=True, exist_ok=True)
+            gate.write_text(json.dumps({"level": level, "fragments": fingerprints}))
             _stand_in(layout.path(layout.LEVEL_RESULT, name=name, level=level))
         _stand_in(layout.path(layout.MANYBODY_RESULT, name=name))
         _stand_in(layout.path(layout.SUMMARY, name=name))
