@@ -33,6 +33,14 @@ def write_config(folder: Path, **config) -> Path:
     return path
 
 
+def pm7_trimer_config(folder: Path, verify: str) -> Path:
+    """The water trimer through 2 bodies, nocp, MOPAC PM7: a run of seconds."""
+    return write_config(
+        folder, name="pm7", molecule=str(MOLECULES / "water-trimer.xyz"), bsse_type=["nocp"], max_nbody=2,
+        model_chemistries={"pm7": PM7}, verify=verify,
+    )  # fmt: skip
+
+
 def mbpipe_run(folder: Path, config: Path, *snakemake_args: str, **popen) -> subprocess.CompletedProcess:
     """`mbpipe run CONFIG` in *folder*, with the shipped local profile."""
     return mbpipe(folder, "run", str(config), *snakemake_args, **popen)

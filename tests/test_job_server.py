@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import qcengine
-from helpers_failures import CHECKOUT, HF_STO3G, MOLECULES, PM7, WATER_XYZ, mbpipe_run, write_config
+from helpers_failures import CHECKOUT, HF_STO3G, MOLECULES, PM7, WATER_XYZ, mbpipe_run, pm7_trimer_config, write_config
 from qcelemental.models.v2 import AtomicInput, Molecule
 
 from mbpipe.jobserver import server as job_server
@@ -218,10 +218,7 @@ def test_a_job_waiting_for_a_server_that_never_starts_calculates_in_its_own_proc
 
 @pytest.mark.mopac
 def test_the_server_ends_with_its_snakemake(tmp_path):
-    config = write_config(
-        tmp_path, name="pm7", molecule=str(MOLECULES / "water-trimer.xyz"), bsse_type=["nocp"], max_nbody=2,
-        model_chemistries={"pm7": PM7}, verify="off",
-    )  # fmt: skip
+    config = pm7_trimer_config(tmp_path, verify="off")
     sockets_before = socket_folders()
     run = mbpipe_run(tmp_path, config, "--cores", "2")
     assert run.returncode == 0, run.stderr[-3000:]

@@ -10,21 +10,13 @@ import subprocess
 import sys
 
 import pytest
-from helpers_failures import CHECKOUT, MOLECULES, PM7, mbpipe_run, write_config
+from helpers_failures import CHECKOUT, mbpipe_run, pm7_trimer_config
 from qcelemental import constants
 from workflow_runs import run_snakemake
 
 from mbpipe.run.launch import programs_in, runs_here, runs_jobs
 
 HARTREE_KCAL_MOL = constants.conversion_factor("hartree", "kcal/mol")
-
-
-def pm7_trimer_config(folder, verify: str):
-    """The water trimer through 2 bodies, nocp, MOPAC PM7: a run of seconds."""
-    return write_config(
-        folder, name="pm7", molecule=str(MOLECULES / "water-trimer.xyz"), bsse_type=["nocp"], max_nbody=2,
-        model_chemistries={"pm7": PM7}, verify=verify,
-    )  # fmt: skip
 
 
 def imported_modules(stderr: str) -> set[str]:

@@ -11,7 +11,7 @@ import sys
 import time
 
 import pytest
-from helpers_failures import CHECKOUT, MOLECULES, PM7, fragment_results, mbpipe_run, write_config
+from helpers_failures import CHECKOUT, MOLECULES, fragment_results, mbpipe_run, pm7_trimer_config, write_config
 
 from mbpipe.pipeline.time_limit import call_with_time_limit, time_limit_s
 
@@ -120,10 +120,7 @@ def test_each_retry_gets_a_longer_limit():
     ],
 )
 def test_without_a_configured_limit_a_calculation_gets_its_runtime_request(tmp_path, snakemake_args, limit_s):
-    config = write_config(
-        tmp_path, name="pm7", molecule=str(MOLECULES / "water-trimer.xyz"), bsse_type=["nocp"], max_nbody=2,
-        model_chemistries={"pm7": PM7}, verify="off",
-    )  # fmt: skip
+    config = pm7_trimer_config(tmp_path, verify="off")
     run = mbpipe_run(tmp_path, config, "--cores", "2", *snakemake_args)
     assert run.returncode == 0, run.stderr
     results = fragment_results(tmp_path, "pm7")
