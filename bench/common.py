@@ -84,9 +84,13 @@ def water_run(
 
 
 def snakemake_command(config: Path, workdir: Path, cores: int, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "snakemake", *snakemake_args(config, workdir, cores, *extra)]
+
+
+def snakemake_args(config: Path, workdir: Path, cores: int, *extra: str, snakefile: Path = SNAKEFILE) -> list[str]:
+    """Snakemake's command line for *config* in *workdir*, by default on this checkout's Snakefile."""
     return [
-        sys.executable, "-m", "snakemake",
-        "--snakefile", str(SNAKEFILE),
+        "--snakefile", str(snakefile),
         "--configfile", str(config),
         "--directory", str(workdir),
         "--cores", str(cores),

@@ -26,7 +26,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from common import REPO, machine, total_jobs, water_run
+from common import REPO, machine, snakemake_args, total_jobs, water_run
 
 # Snakemake's command line, run as `python -m snakemake` would run it, with the collector off
 NO_GC_SNAKEMAKE = (
@@ -89,11 +89,7 @@ def _planned_run(checkout: Path, folder: Path, nwaters: int) -> Path:
 
 
 def _snakemake_args(checkout: Path, config: Path, step: str) -> list[str]:
-    workdir = config.parent / "run"
-    return [
-        "--snakefile", str(checkout / "workflow" / "Snakefile"), "--configfile", str(config),
-        "--directory", str(workdir), "--cores", "2", step,
-    ]  # fmt: skip
+    return snakemake_args(config, config.parent / "run", 2, step, snakefile=checkout / "workflow" / "Snakefile")
 
 
 def _counted(checkout: Path, config: Path, step: str) -> tuple[int, str]:

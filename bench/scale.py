@@ -120,10 +120,9 @@ def _write_stand_ins(workdir: Path, name: str) -> None:
             results = {path.stem: path for path in plan.fragment_results(upto=level) if path.parent.name == f"n{level}"}
             for path in results.values():
                 _stand_in(path)
-            gate = layout.path(layout.LEVEL_GATE, name=name, level=level)
             fingerprints = {label: result_fingerprint(path) for label, path in results.items()}
-            gate.parent.mkdir(parents=True, exist_ok=True)
-            gate.write_text(json.dumps({"level": level, "fragments": fingerprints}))
+            gate = {"level": level, "fragments": fingerprints}
+            _stand_in(layout.path(layout.LEVEL_GATE, name=name, level=level), json.dumps(gate))
             _stand_in(layout.path(layout.LEVEL_RESULT, name=name, level=level))
         _stand_in(layout.path(layout.MANYBODY_RESULT, name=name))
         _stand_in(layout.path(layout.SUMMARY, name=name))
@@ -131,9 +130,9 @@ def _write_stand_ins(workdir: Path, name: str) -> None:
         os.chdir(REPO)
 
 
-def _stand_in(path: Path) -> None:
+def _stand_in(path: Path, text: str = STAND_IN) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(STAND_IN)
+    path.write_text(text)
 
 
 def _check(run, what: str) -> None:
