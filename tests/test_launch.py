@@ -88,6 +88,25 @@ def test_reading_the_workflow_imports_none_of_the_reports_libraries(tmp_path, mo
     assert not imported & {"pandas", "matplotlib"}
 
 
+@pytest.mark.mopac
+def test_the_snakemake_that_runs_the_jobs_never_imports_pandas(tmp_path):
+    """Snakemake records each finished job's `params:` in its metadata, importing pandas to do so
+    (0.3-0.5 s) in the thread that starts the next jobs: when the first fragment of a run ends, and at
+    the verification's end.  The rules pass their values in their `run:` blocks instead, and the
+    report's pandas is the job server's alone."""
+    config = pm7_trimer_config(tmp_path, verify="sequential")
+    watch = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('pandas imported:', 'pandas' in sys.modules, file=sys.stderr))\n"
+        "from snakemake.cli import main\n"
+        "main()\n"
+    )
+    run = run_snakemake(tmp_path, config, python_args=("-c", watch))
+    assert json.loads((tmp_path / "results" / "pm7" / "verification.json").read_text())["passed"]
+    assert (tmp_path / "results" / "pm7" / "fragments.csv").exists()  # the report's jobs ran, with pandas
+    assert "pandas imported: False" in run.stderr, run.stderr[-3000:]
+
+
 def test_reading_the_workflow_of_a_planned_run_imports_no_quantum_chemistry_library(tmp_path, monkeypatch):
     """Once a run is planned, Snakemake reads its workflow again on every rerun, dry run and cluster
     submission: QCElemental and QCManyBody (0.25-0.4 s to import) are left to planning and the jobs."""

@@ -20,11 +20,10 @@ if CRYSTAL:
             svg=layout.plot_file("lattice.svg").format(name=NAME),
         log:
             layout.LATTICE_LOG.format(name=NAME),
-        params:
-            tolerance=config["tolerance"],
+        # no `params:` (see fragment_command)
         run:
             run_rule_command(
                 ["lattice", NAME, output.lattice, output.nmers, os.path.dirname(output.plot),
-                 "--tolerance", str(params.tolerance)],
+                 "--tolerance", str(config["tolerance"])],
                 log[0],
             )  # fmt: skip

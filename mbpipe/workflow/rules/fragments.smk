@@ -10,8 +10,6 @@ rule fragment:
         layout.FRAGMENT_LOG,
     group:
         fragment_bundle
-    params:
-        same_as=same_as_option if SAME_AS else [],
     threads: 1
     resources:
         mem_mb=fragment_memory_mb,
@@ -21,7 +19,7 @@ rule fragment:
         # a constant where no model chemistry computes on a GPU: no function call per job
         gpu=fragment_gpus if GPU_MODEL_CHEMISTRIES else 0,
     run:
-        run_rule_command(fragment_command(input.spec, output[0], threads, resources, params.same_as), log[0])
+        run_rule_command(fragment_command(input.spec, output[0], threads, resources, wildcards), log[0])
 
 
 rule gate:

@@ -6,12 +6,10 @@ rule verify:
         verification=layout.VERIFICATION,
     log:
         layout.VERIFY_LOG,
-    params:
-        tolerance=verify_tolerance,
-        sequential=sequential_option,
+    # no `params:` (see fragment_command)
     run:
         run_rule_command(
-            ["verify", wildcards.name, input.manybody, output.verification, *params.sequential,
-             "--tolerance", str(params.tolerance)],
+            ["verify", wildcards.name, input.manybody, output.verification, *sequential_option(wildcards),
+             "--tolerance", str(verify_tolerance(wildcards))],
             log[0],
         )  # fmt: skip
