@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None, runner: str = "job") -> int:
     serve.add_argument("--listening", type=int, help="the file descriptor of a socket already listening there")
     serve.add_argument("--programs", nargs="*", default=[], help="QC programs to start up once (version probe)")
     serve.add_argument("--parent", type=int, required=True, help="stop when this process (Snakemake) ends")
+    serve.add_argument("--closing", action="store_true", help="fork a closing server for the assembly and report")
     serve.set_defaults(handler=_serve)
 
     failures = commands.add_parser("failures", help="list the failed and rejected fragments of a run")
@@ -235,14 +236,14 @@ def _status(args, _):
 
 def _serve(args, _):
     from mbpipe.jobserver.server import serve
-    from mbpipe.jobserver.warm_up import warm_up, warm_up_for_the_report
+    from mbpipe.jobserver.warm_up import warm_up, warm_up_for_closing
 
     serve(
         args.address,
         args.parent,
         dispatch=main,
         warm_up=lambda: warm_up(args.programs),
-        when_idle=warm_up_for_the_report,
+        closing_warm_up=warm_up_for_closing if args.closing else None,
         listening=args.listening,
     )
 

@@ -33,8 +33,9 @@ WATER = Molecule.from_data(WATER_XYZ)
 
 @contextmanager
 def job_server_for(programs: list[str]) -> Iterator[subprocess.Popen]:
-    """A job server for this process's jobs, warmed up for *programs*, stopped afterwards."""
-    started = job_server.start(sys.executable, JOB_ENVIRONMENT, programs)
+    """A job server for this process's jobs, warmed up for *programs*, stopped afterwards; without a
+    closing server, so that what runs under it is the fragments' work alone."""
+    started = job_server.start(sys.executable, JOB_ENVIRONMENT, programs, closing=False)
     assert started is not None
     try:
         yield started
@@ -297,19 +298,20 @@ def test_the_client_hands_every_rule_command_and_only_those_to_the_server():
 
 
 SERVER_WITH_A_LOG = """
-import sys, time
+import os, sys, time
 from pathlib import Path
 from mbpipe.jobserver.server import serve
 
 log = Path(sys.argv[2])
 warm_up_s = float(sys.argv[4])
+closing_libraries = False
 
-def note(line):
+def note(line, value=None):
     with log.open("a") as handle:
-        handle.write(f"{line} {time.monotonic()}\\n")
+        handle.write(f"{line} {time.monotonic() if value is None else value}\\n")
 
 def job(argv, runner):
-    note(f"job-{argv[1]}")
+    note(f"job-{argv[1]}-{'closing' if closing_libraries else 'server'}")
     time.sleep(0.3)
     return 0
 
@@ -317,18 +319,21 @@ def warm_up():
     time.sleep(warm_up_s)
     note("warm")
 
-def later():
-    note("idle-work")
-    time.sleep(0.5)
+def closing_warm_up():
+    global closing_libraries
+    note("closing-pid", os.getpid())
+    time.sleep(1.0)
+    closing_libraries = True
+    note("closing-warm")
 
-serve(Path(sys.argv[1]), int(sys.argv[3]), dispatch=job, warm_up=warm_up, when_idle=later)
+serve(Path(sys.argv[1]), int(sys.argv[3]), dispatch=job, warm_up=warm_up, closing_warm_up=closing_warm_up)
 """
 
 
 def server_with_a_log(folder: Path, warm_up_s: float) -> tuple[subprocess.Popen, Path, Path]:
-    """A job server whose warm-up takes *warm_up_s*, and which notes its jobs and its idle work, with
-    the time, in a log; the server, its socket and the log."""
-    (folder / "socket").mkdir()  # the server takes its socket's folder with it
+    """A job server whose warm-up takes *warm_up_s* and its closing server's 1 s, which notes its jobs
+    (and which of the two took each), with the time, in a log; the server, its socket and the log."""
+    (folder / "socket").mkdir(parents=True)  # the server takes its socket's folder with it
     address, log = folder / "socket" / "jobs.sock", folder / "log"
     server = subprocess.Popen(
         [sys.executable, "-c", SERVER_WITH_A_LOG, str(address), str(log), str(os.getpid()), str(warm_up_s)],
@@ -345,50 +350,65 @@ def noted(log: Path) -> dict[str, float]:
     return {line.split()[0]: float(line.split()[1]) for line in log.read_text().splitlines()}
 
 
-def test_what_only_later_jobs_need_is_done_while_snakemake_still_plans(tmp_path):
-    """No job waits when the server is warm: the report's imports are done at once, while Snakemake
-    is still building its job graph."""
-    server, _, log = server_with_a_log(tmp_path, warm_up_s=0.0)
-    try:
-        deadline = time.monotonic() + 10
-        while not (log.exists() and "idle-work" in noted(log)):
-            assert time.monotonic() < deadline, "the idle work was never done"
-            time.sleep(0.05)
-    finally:
-        server.terminate()
-        server.wait()
-    assert list(noted(log)) == ["warm", "idle-work"]
+def wait_for(log: Path, line: str) -> None:
+    deadline = time.monotonic() + 10
+    while not (log.exists() and line in noted(log)):
+        assert time.monotonic() < deadline, f"{line} never came"
+        time.sleep(0.01)
 
 
-def test_what_only_later_jobs_need_waits_when_the_first_jobs_came_during_the_warm_up(tmp_path):
-    """Jobs that came while the server warmed up are taken first, and a job that follows them
-    milliseconds later never waits behind the report's imports: they are put off until no job has
-    come for a moment."""
-    import threading
-
+def test_no_job_waits_for_what_only_the_closing_commands_need(tmp_path, monkeypatch):
+    """The report's libraries load in a closing server beside the warm server: a fragment or gate job
+    that comes meanwhile is taken at once, and the closing commands run where they are loaded."""
     from mbpipe.jobserver.client import ADDRESS_VARIABLE, hand_over
 
-    server, address, log = server_with_a_log(tmp_path, warm_up_s=1.0)
+    server, address, log = server_with_a_log(tmp_path, warm_up_s=0.0)
+    monkeypatch.setenv(ADDRESS_VARIABLE, str(address))
     try:
-        os.environ[ADDRESS_VARIABLE] = str(address)
-        jobs = []
-        for name in ("a", "b"):  # a while the server warms up; b just after it took a
-            jobs.append(threading.Thread(target=hand_over, args=(["gate", name],)))
-            jobs[-1].start()
-            if name == "a":
-                deadline = time.monotonic() + 10
-                while not (log.exists() and "job-a" in noted(log)):
-                    assert time.monotonic() < deadline, "job a was never taken"
-                    time.sleep(0.01)
-            sent = time.monotonic()
-        for job in jobs:
-            job.join()
-        assert hand_over(["gate", "c"]) == 0
+        wait_for(log, "closing-pid")
+        sent = time.monotonic()
+        assert hand_over(["gate", "a"]) == 0
+        assert hand_over(["report", "b"]) == 0
     finally:
-        os.environ.pop(ADDRESS_VARIABLE, None)
         server.terminate()
         server.wait()
     times = noted(log)
-    assert list(times) == ["warm", "job-a", "job-b", "idle-work", "job-c"]
-    assert times["job-b"] - sent < 0.1  # the second job was taken at once
-    assert times["idle-work"] - times["job-b"] > job_server.QUIET_S / 2  # after a quiet moment
+    assert times["job-a-server"] - sent < 0.1  # not after the closing server's second of loading
+    assert times["closing-warm"] > times["job-a-server"]
+    assert "job-b-closing" in times
+
+
+def test_the_closing_server_ends_with_the_server_and_is_not_needed(tmp_path, monkeypatch):
+    """A closing command whose closing server is gone runs in the server itself; the closing server
+    goes when the server does."""
+    from mbpipe.jobserver.client import ADDRESS_VARIABLE, hand_over
+
+    server, address, log = server_with_a_log(tmp_path, warm_up_s=0.0)
+    monkeypatch.setenv(ADDRESS_VARIABLE, str(address))
+    try:
+        wait_for(log, "closing-warm")
+        assert hand_over(["assemble", "a"]) == 0
+        closing = int(noted(log)["closing-pid"])
+        os.kill(closing, signal.SIGKILL)
+        while Path(f"/proc/{closing}/stat").read_text().split()[2] != "Z":  # ended, not yet collected
+            time.sleep(0.01)
+        assert hand_over(["assemble", "b"]) == 0
+        server.terminate()
+        server.wait(timeout=10)
+    finally:
+        server.kill()
+        server.wait()
+    assert {"job-a-closing", "job-b-server"} <= set(noted(log))
+
+    server, address, log = server_with_a_log(tmp_path / "again", warm_up_s=0.0)
+    try:
+        wait_for(log, "closing-pid")
+        closing = int(noted(log)["closing-pid"])
+        server.terminate()
+        server.wait(timeout=10)
+    finally:
+        server.kill()
+        server.wait()
+    with pytest.raises(ProcessLookupError):
+        os.kill(closing, 0)
+    assert not address.parent.exists()

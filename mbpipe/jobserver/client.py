@@ -16,6 +16,10 @@ import sys
 ADDRESS_VARIABLE = "MBPIPE_JOB_SERVER"
 # The commands the workflow's rules run; the others are for people and always run in their own process.
 RULE_COMMANDS = {"fragment", "gate", "level", "assemble", "verify", "report", "fragment-table", "geometries", "lattice"}
+# The commands that close a run, which read the report's libraries: the server's closing server takes
+# them (mbpipe/jobserver/server.py), at this socket beside the server's own.
+CLOSING_COMMANDS = {"assemble", "verify", "report", "fragment-table", "geometries", "lattice"}
+CLOSING_SOCKET = "closing.sock"
 # Ahead of the request: its length, and the job's stdout and stderr (passed as file descriptors).
 LENGTH_BYTES = 8
 PASSED_FDS = (1, 2)
@@ -31,11 +35,10 @@ def hand_over(
     address = os.environ.get(ADDRESS_VARIABLE)
     if not address or not argv or argv[0] not in RULE_COMMANDS:
         return None
-    connection = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
-    try:
-        connection.connect(address)
-    except OSError:
-        connection.close()
+    # A closing command goes to the closing server, or to the server itself where there is none.
+    addresses = (closing_address(address), address) if argv[0] in CLOSING_COMMANDS else (address,)
+    connection = _connected(addresses)
+    if connection is None:
         return None
     request = encode_request(argv, os.getcwdb(), {**os.environb, **(environment or {})}, _umask())
     try:
@@ -56,6 +59,23 @@ def hand_over(
         os.write(output[1], message.encode())
         return 1
     return status[0]
+
+
+def closing_address(address: str) -> str:
+    """The closing server's socket, beside the server's own at *address*."""
+    return os.path.join(os.path.dirname(address), CLOSING_SOCKET)
+
+
+def _connected(addresses: tuple[str, ...]):
+    """A connection to the first of *addresses* where a server listens; None if none does."""
+    for address in addresses:
+        connection = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        try:
+            connection.connect(address)
+            return connection
+        except OSError:
+            connection.close()
+    return None
 
 
 def _umask() -> int:

@@ -9,11 +9,17 @@ warm workers (mbpipe/jobserver/workers.py), any other work to a child forked fro
 it always owned: its output goes to the job's own log (the job passes its stdout and stderr), the work
 sees the job's environment and working directory, the job's exit status is the work's, and killing the
 job stops the work.  A job that finds no server does the work in its own process.
+
+The commands that close a run (assembly, verification, report) read the report's libraries, pandas and
+matplotlib (0.5-0.7 s to import).  Once warm, the server forks a closing server that imports them
+beside it, on a socket of its own, while the first fragments run: the server itself never stops taking
+jobs for them.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gc
 import os
 import select
@@ -24,26 +30,28 @@ import socketserver
 import subprocess
 import sys
 import tempfile
+import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from mbpipe.jobserver.client import ADDRESS_VARIABLE
+from mbpipe.jobserver.client import ADDRESS_VARIABLE, closing_address
 from mbpipe.jobserver.job import Job, receive, run, stopped_if_the_job_goes, surroundings, terminate_this_process
-from mbpipe.jobserver.workers import WarmWorkers
+from mbpipe.jobserver.workers import WarmWorkers, collected
 from mbpipe.pipeline.time_limit import GRACE_S
 
 # Seconds a server has to end when stopped: its workers' grace time, and as long again.
 STOP_TIMEOUT_S = 2 * GRACE_S
-# Snakemake starts the jobs that are ready one after another, milliseconds apart: a server that has had
-# no job for this long, once jobs have come, is between such bursts and does what it put off then.
-QUIET_S = 0.2
 # Seconds a job's client may take to send its request once connected.
 REQUEST_TIMEOUT_S = 5.0
 
 
-def start(python: str, environment: dict[str, str], programs: list[str]) -> subprocess.Popen | None:
+def start(
+    python: str, environment: dict[str, str], programs: list[str], closing: bool = True
+) -> subprocess.Popen | None:
     """Start a server for this process's jobs and tell them where it listens.  *environment* is what
-    every job's command sets (see mbpipe/run/jobs.py); the server starts up each of *programs* once.
+    every job's command sets (see mbpipe/run/jobs.py); the server starts up each of *programs* once, and
+    with *closing* a closing server beside it (a cluster job's Snakemake runs no closing command).
     The socket listens before the server's Python starts, so nothing here waits for it: a job that
     comes while the server is still starting waits in the socket's queue, and once the server has
     ended (it could not start, or it failed) a job finds no one listening and works in its own
@@ -53,6 +61,8 @@ def start(python: str, environment: dict[str, str], programs: list[str]) -> subp
         listening.bind(str(address))
         listening.listen(_Server.request_queue_size)
         command = [python, "-m", "mbpipe", "serve", str(address), "--listening", str(listening.fileno())]
+        if closing:
+            command.append("--closing")
         try:
             server = subprocess.Popen(
                 [*command, "--parent", str(os.getpid()), "--programs", *programs],
@@ -99,46 +109,90 @@ def serve(
     parent: int,
     dispatch: Callable[..., int],
     warm_up: Callable[[], None],
-    when_idle: Callable[[], None] | None = None,
+    closing_warm_up: Callable[[], None] | None = None,
     listening: int | None = None,
 ) -> None:
     """Listen at *address* until process *parent* ends or this process is terminated; each fragment
     job runs ``dispatch(argv, runner="warm-worker")`` in a warm worker (mbpipe/jobserver/workers.py),
     every other job ``dispatch(argv, runner="job-server")`` in a child forked for it.  *warm_up* does,
-    once, what every job would otherwise do first; *when_idle* does what only later jobs need: at once
-    if no job is waiting when the warm-up is done, or else the first time no job has come for a
-    moment.  Neither may leave threads behind (OpenMP, BLAS or CUDA state does not survive a fork).
-    *listening* is the file descriptor of a socket already listening at *address* (see start); without
-    it the server binds the address itself.  The socket's folder goes with the server, also when
-    Snakemake was killed."""
+    once, what every job would otherwise do first.  With *closing_warm_up* (what only the commands that
+    close a run need) a closing server forked once this one is warm does that, and then takes those
+    commands (mbpipe.jobserver.client.CLOSING_COMMANDS) at its own socket beside *address*.  Neither
+    warm-up may leave threads behind (OpenMP, BLAS or CUDA state does not survive a fork).  *listening*
+    is the file descriptor of a socket already listening at *address* (see start); without it the
+    server binds the address itself.  The socket's folder goes with the server, also when Snakemake was
+    killed."""
     try:
-        with _Server(str(address), _Job, listening) as server:
-            server.dispatch = dispatch
-            server.workers = WarmWorkers(dispatch, close_in_worker=server.socket.close)
-            warm_up()
-            # What the warm-up loaded stays for good: no garbage collection in a forked child (or at
-            # the server's exit) walks it again, and the children's pages stay shared with the server.
-            gc.freeze()
-            signal.signal(signal.SIGTERM, server.terminate)
-            try:
-                while os.getppid() == parent:
-                    # Done at once if no job is waiting when the warm-up ends (Snakemake still plans),
-                    # or else in the first quiet moment between jobs.
-                    quiet_s = QUIET_S if server.jobs_taken else 0.0
-                    if when_idle and not _job_arrives(server, within_s=quiet_s):
-                        when_idle()
-                        when_idle = None
-                        gc.freeze()
-                    server.serve_once()
-            finally:
-                server.workers.stop()
+        _serve(address, parent, dispatch, warm_up, closing_warm_up, listening)
     finally:
         shutil.rmtree(address.parent, ignore_errors=True)
 
 
-def _job_arrives(server: socketserver.BaseServer, within_s: float) -> bool:
-    """Whether a job is waiting to be taken, or connects within *within_s*."""
-    return bool(select.select([server], [], [], within_s)[0])
+def _serve(
+    address: Path,
+    parent: int,
+    dispatch: Callable[..., int],
+    warm_up: Callable[[], None],
+    closing_warm_up: Callable[[], None] | None,
+    listening: int | None,
+) -> None:
+    with _Server(str(address), _Job, listening) as server:
+        server.dispatch = dispatch
+        server.workers = WarmWorkers(dispatch, close_in_worker=server.socket.close)
+        warm_up()
+        # What the warm-up loaded stays for good: no garbage collection in a forked child (or at the
+        # server's exit) walks it again, and the children's pages stay shared with the server.
+        gc.freeze()
+        closing = _start_closing_server(server, address, closing_warm_up) if closing_warm_up else None
+        signal.signal(signal.SIGTERM, server.terminate)
+        try:
+            while os.getppid() == parent:
+                server.serve_once()
+        finally:
+            server.workers.stop()
+            if closing:
+                _stop_closing_server(closing)
+
+
+def _start_closing_server(server: _Server, address: Path, warm_up: Callable[[], None]) -> int:
+    """Fork the closing server, which serves at its own socket beside *address* while *server* lives;
+    its process id.  Its socket listens before the fork: a closing job that comes while it warms up
+    waits in that socket's queue."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listening:
+        listening.bind(closing_address(str(address)))
+        listening.listen(_Server.request_queue_size)
+        pid = os.fork()
+        if pid == 0:
+            status = 1
+            try:
+                # Once the server has ended, no one may be listening at its socket.
+                server.socket.close()
+                _serve(Path(closing_address(str(address))), os.getppid(), server.dispatch, warm_up, None,
+                       listening.detach())  # fmt: skip
+                status = 0
+            except SystemExit as stopped:
+                status = stopped.code if isinstance(stopped.code, int) else 1
+            except KeyboardInterrupt:  # Ctrl-C reached the whole run, and the server stops it too
+                status = 130
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                os._exit(status)
+    return pid
+
+
+def _stop_closing_server(pid: int) -> None:
+    """Stop the closing server with the work still running in it, as stop() stops a server."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while not collected(pid):
+        if time.monotonic() > deadline:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return
+        time.sleep(0.01)
 
 
 class _Server(socketserver.ForkingMixIn, socketserver.UnixStreamServer):

@@ -41,9 +41,9 @@ def warm_up(programs: list[str]) -> None:
     machine_survey.save(cache, programs, saved)
 
 
-def warm_up_for_the_report() -> None:
-    """Import matplotlib and pandas, which only the report's jobs at the end of a run use (0.5 s): the
-    server does it when no job waits for it (mbpipe/jobserver/server.py)."""
+def warm_up_for_closing() -> None:
+    """Import matplotlib and pandas, which only the commands that close a run use (0.5-0.7 s): the
+    closing server's warm-up, beside the server that takes the fragments (mbpipe/jobserver/server.py)."""
     import mbpipe.report.files  # noqa: F401
 
 

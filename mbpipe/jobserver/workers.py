@@ -100,7 +100,7 @@ class WarmWorkers:
         for worker in list(self._workers.values()):
             if worker.deadline is not None and worker.deadline <= now:
                 self._end(worker, signal.SIGKILL)
-        self._unreaped = [pid for pid in self._unreaped if not _collected(pid)]
+        self._unreaped = [pid for pid in self._unreaped if not collected(pid)]
 
     def close_in_child(self) -> None:
         """In a child forked for another job: the workers' sockets are the server's alone."""
@@ -116,7 +116,7 @@ class WarmWorkers:
                 os.killpg(worker.pid, signal.SIGTERM)
         deadline = time.monotonic() + GRACE_S
         for worker in workers:
-            while time.monotonic() < deadline and not _collected(worker.pid):
+            while time.monotonic() < deadline and not collected(worker.pid):
                 time.sleep(0.01)
             self._end(worker, signal.SIGKILL)
 
@@ -127,7 +127,7 @@ class WarmWorkers:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(worker.pid, sig)
         worker.control.close()
-        if not _collected(worker.pid):
+        if not collected(worker.pid):
             self._unreaped.append(worker.pid)
 
     def _start(self, inherited: list[int]) -> _Worker:
@@ -217,7 +217,7 @@ def _stop_what_the_job_left() -> None:
         signal.signal(signal.SIGTERM, handler)
 
 
-def _collected(pid: int) -> bool:
+def collected(pid: int) -> bool:
     """Whether the child *pid* has ended and is collected now (or was before)."""
     try:
         return os.waitpid(pid, os.WNOHANG)[0] != 0

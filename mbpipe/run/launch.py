@@ -102,10 +102,11 @@ def programs_named(config) -> list[str]:
     return sorted({program for program in named if isinstance(program, str)})
 
 
-def start_job_server(programs: list[str]):
+def start_job_server(programs: list[str], closing: bool = True):
     """This process's job server, for the Snakemake that runs in it, which starts up each of
-    *programs* once; the server process, or None if it did not start."""
-    return job_server.start(sys.executable, JOB_ENVIRONMENT, programs)
+    *programs* once, and with *closing* a closing server for the assembly and the report; the server
+    process, or None if it did not start."""
+    return job_server.start(sys.executable, JOB_ENVIRONMENT, programs, closing)
 
 
 def run_snakemake(config: Path, workdir: Path, user_args: list[str]) -> int:

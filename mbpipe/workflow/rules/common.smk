@@ -16,8 +16,8 @@ JOB_SERVER = {}  # the server this Snakemake started, if any
 
 def start_job_server(programs):
     """The jobs of this Snakemake hand their work to one warm process (mbpipe/jobserver/); the
-    fragments of a cluster bundle share one."""
-    JOB_SERVER["process"] = launch.start_job_server(programs)
+    fragments of a cluster bundle share one, without a closing server: no closing command runs there."""
+    JOB_SERVER["process"] = launch.start_job_server(programs, closing=not workflow.remote_exec)
 
 
 def stop_job_server():
