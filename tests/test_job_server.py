@@ -412,3 +412,22 @@ def test_the_closing_server_ends_with_the_server_and_is_not_needed(tmp_path, mon
     with pytest.raises(ProcessLookupError):
         os.kill(closing, 0)
     assert not address.parent.exists()
+
+
+def test_a_closing_server_that_cannot_start_leaves_the_closing_commands_to_the_server(tmp_path, monkeypatch):
+    """A Unix socket's path holds at most 107 bytes: where the server's own fits and the closing
+    server's, three bytes longer, does not, the server runs without one."""
+    from mbpipe.jobserver.client import ADDRESS_VARIABLE, hand_over
+
+    folder = tmp_path / ("d" * (96 - len(str(tmp_path / "socket")) - 1))  # the socket folder 96 long
+    assert len(str(folder / "socket")) == 96
+    server, address, log = server_with_a_log(folder, warm_up_s=0.0)
+    monkeypatch.setenv(ADDRESS_VARIABLE, str(address))
+    try:
+        wait_for(log, "warm")
+        assert hand_over(["report", "a"]) == 0
+        assert server.poll() is None
+    finally:
+        server.terminate()
+        server.wait()
+    assert "job-a-server" in noted(log) and "closing-pid" not in noted(log)

@@ -154,14 +154,19 @@ def _serve(
                 _stop_closing_server(closing)
 
 
-def _start_closing_server(server: _Server, address: Path, warm_up: Callable[[], None]) -> int:
+def _start_closing_server(server: _Server, address: Path, warm_up: Callable[[], None]) -> int | None:
     """Fork the closing server, which serves at its own socket beside *address* while *server* lives;
-    its process id.  Its socket listens before the fork: a closing job that comes while it warms up
-    waits in that socket's queue."""
+    its process id, or None where it could not start (its socket's path too long, no process left):
+    the closing commands then come to *server*.  Its socket listens before the fork: a closing job
+    that comes while it warms up waits in that socket's queue."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listening:
-        listening.bind(closing_address(str(address)))
-        listening.listen(_Server.request_queue_size)
-        pid = os.fork()
+        try:
+            listening.bind(closing_address(str(address)))
+            listening.listen(_Server.request_queue_size)
+            pid = os.fork()
+        except OSError as error:
+            print(f"mbpipe: no closing server ({error}); the job server runs the closing commands", file=sys.stderr)
+            return None
         if pid == 0:
             status = 1
             try:
