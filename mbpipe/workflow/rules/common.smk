@@ -174,23 +174,18 @@ def computed_alike(wildcards):
     return [computed] if computed else []
 
 
-def same_as_option(wildcards):
-    computed = computed_alike(wildcards)
-    return ["--same-as", computed[0]] if computed else []
-
-
-def fragment_command(spec, result, threads, resources, wildcards):
+def fragment_command(input, result, threads, resources):
     """The fragment rule's `mbpipe fragment` command.  Its time limit stops the calculation here as a
     cluster's scheduler would: the config's `fragment_time_limit_s` times the attempt, or else the job's
     runtime request (longer on each retry; a profile's `set-resources` included).  Worked out as the job
     runs, not as one more resource function that Snakemake calls for every job of the graph; and the
-    calculation a crystal's result is copied from is not a `params:` entry, which Snakemake would record
-    in its metadata as each job ends, importing pandas for it in the thread that schedules the jobs
-    (0.3-0.5 s, when the first fragment ends)."""
+    calculation a crystal's result is copied from comes from the job's input, not a `params:` entry,
+    which Snakemake would record in its metadata as each job ends, importing pandas for it in the thread
+    that schedules the jobs (0.3-0.5 s, when the first fragment ends)."""
     limit = time_limit_s(config["fragment_time_limit_s"], resources.runtime, resources.attempt)
-    return ["fragment", spec, result, "--ncores", str(threads), "--memory-mb", str(resources.mem_mb),
-            "--attempt", str(resources.attempt), "--time-limit-s", f"{limit:g}",
-            *same_as_option(wildcards)]  # fmt: skip
+    same_as = ["--same-as", input.computed_alike[0]] if input.computed_alike else []
+    return ["fragment", input.spec, result, "--ncores", str(threads), "--memory-mb", str(resources.mem_mb),
+            "--attempt", str(resources.attempt), "--time-limit-s", f"{limit:g}", *same_as]  # fmt: skip
 
 
 def verify_tolerance(wildcards):

@@ -19,7 +19,7 @@ rule fragment:
         # a constant where no model chemistry computes on a GPU: no function call per job
         gpu=fragment_gpus if GPU_MODEL_CHEMISTRIES else 0,
     run:
-        run_rule_command(fragment_command(input.spec, output[0], threads, resources, wildcards), log[0])
+        run_rule_command(fragment_command(input, output[0], threads, resources), log[0])
 
 
 rule gate:
