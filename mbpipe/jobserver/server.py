@@ -159,9 +159,10 @@ def _start_closing_server(server: _Server, address: Path, warm_up: Callable[[], 
     its process id, or None where it could not start (its socket's path too long, no process left):
     the closing commands then come to *server*.  Its socket listens before the fork: a closing job
     that comes while it warms up waits in that socket's queue."""
+    closing_socket = Path(closing_address(str(address)))
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listening:
         try:
-            listening.bind(closing_address(str(address)))
+            listening.bind(str(closing_socket))
             listening.listen(_Server.request_queue_size)
             pid = os.fork()
         except OSError as error:
@@ -172,8 +173,7 @@ def _start_closing_server(server: _Server, address: Path, warm_up: Callable[[], 
             try:
                 # Once the server has ended, no one may be listening at its socket.
                 server.socket.close()
-                _serve(Path(closing_address(str(address))), os.getppid(), server.dispatch, warm_up, None,
-                       listening.detach())  # fmt: skip
+                _serve(closing_socket, os.getppid(), server.dispatch, warm_up, None, listening.detach())
                 status = 0
             except SystemExit as stopped:
                 status = stopped.code if isinstance(stopped.code, int) else 1
