@@ -19,6 +19,19 @@ from mbpipe.run.launch import programs_in, runs_here, runs_jobs
 HARTREE_KCAL_MOL = constants.conversion_factor("hartree", "kcal/mol")
 
 
+def at_snakemake_exit(expression: str) -> tuple[str, ...]:
+    """`python_args` for run_snakemake: Snakemake's command line, in a process that prints `at exit:`
+    and *expression* (gc and sys imported) to stderr as it ends, after the workflow's own exit
+    functions (registered after this one, they run before it)."""
+    watch = (
+        "import atexit, gc, sys\n"
+        f"atexit.register(lambda: print('at exit:', {expression}, file=sys.stderr))\n"
+        "from snakemake.cli import main\n"
+        "main()\n"
+    )
+    return ("-c", watch)
+
+
 def imported_modules(stderr: str) -> set[str]:
     """The modules a Python run with PYTHONPROFILEIMPORTTIME=1 imported, from its stderr."""
     return set(re.findall(r"^import time:.*\|\s+(\S+)$", stderr, re.MULTILINE))
@@ -95,16 +108,10 @@ def test_the_snakemake_that_runs_the_jobs_never_imports_pandas(tmp_path):
     the verification's end.  The rules pass their values in their `run:` blocks instead, and the
     report's pandas is the job server's alone."""
     config = pm7_trimer_config(tmp_path, verify="sequential")
-    watch = (
-        "import atexit, sys\n"
-        "atexit.register(lambda: print('pandas imported:', 'pandas' in sys.modules, file=sys.stderr))\n"
-        "from snakemake.cli import main\n"
-        "main()\n"
-    )
-    run = run_snakemake(tmp_path, config, python_args=("-c", watch))
+    run = run_snakemake(tmp_path, config, python_args=at_snakemake_exit("'pandas' in sys.modules"))
     assert json.loads((tmp_path / "results" / "pm7" / "verification.json").read_text())["passed"]
     assert (tmp_path / "results" / "pm7" / "fragments.csv").exists()  # the report's jobs ran, with pandas
-    assert "pandas imported: False" in run.stderr, run.stderr[-3000:]
+    assert "at exit: False" in run.stderr, run.stderr[-3000:]
 
 
 def test_reading_the_workflow_of_a_planned_run_imports_no_quantum_chemistry_library(tmp_path, monkeypatch):
@@ -126,15 +133,9 @@ def test_a_dry_run_ends_without_a_last_collection(tmp_path):
     the graph (1.2-1.4 s at 10^4 fragment jobs).  An exit function registered before Snakemake starts
     runs after the workflow's own and sees what it left."""
     config = pm7_trimer_config(tmp_path, verify="off")
-    watch = (
-        "import atexit, gc, sys\n"
-        "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count(), file=sys.stderr))\n"
-        "from snakemake.cli import main\n"
-        "main()\n"
-    )
-    run = run_snakemake(tmp_path, config, "--dry-run", python_args=("-c", watch))
+    run = run_snakemake(tmp_path, config, "--dry-run", python_args=at_snakemake_exit("gc.get_freeze_count()"))
     assert "fragment" in run.stdout  # the job graph was built
-    frozen = int(re.search(r"frozen at exit: (\d+)", run.stderr).group(1))
+    frozen = int(re.search(r"at exit: (\d+)", run.stderr).group(1))
     assert frozen > 10_000  # Snakemake's, QCManyBody's and the plan's objects
 
 
