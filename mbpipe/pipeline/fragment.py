@@ -152,6 +152,7 @@ def _calculate(text: str, result_path: Path, record: dict) -> bool:
     from qcelemental.models.v2 import AtomicInput
 
     from mbpipe.programs import register_programs
+    from mbpipe.programs.mpi import private_mpi_session
     from mbpipe.programs.threads import threads_limited_to
 
     register_programs()
@@ -160,7 +161,7 @@ def _calculate(text: str, result_path: Path, record: dict) -> bool:
     ncores = record["ncores"]
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    with threads_limited_to(ncores):
+    with threads_limited_to(ncores), private_mpi_session():
         result = qcengine.compute(
             atomic_input,
             program,

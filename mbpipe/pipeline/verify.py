@@ -17,12 +17,13 @@ def sequential_result(mbin, ncores: int, memory_mb: float):
     from qcmanybody.v2 import ManyBodyComputer
 
     from mbpipe.programs import register_programs
+    from mbpipe.programs.mpi import private_mpi_session
     from mbpipe.programs.threads import environment, threads_limited_to
 
     register_programs()
     # QCEngine reads QCENGINE_* variables as task settings; ManyBodyComputer passes none of its own.
     task = {"QCENGINE_NCORES": str(ncores), "QCENGINE_MEMORY": str(memory_mb / 1024)}
-    with environment(task), threads_limited_to(ncores):
+    with environment(task), threads_limited_to(ncores), private_mpi_session():
         return ManyBodyComputer.from_manybodyinput(mbin)
 
 
